@@ -1,0 +1,43 @@
+# Two commands for a new machine: `make run` (talk to the skill) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export PYTHONPATH := lambda:.
+
+.PHONY: run test lint serve bench sync-models clean
+
+run: $(VENV)/.installed
+	@$(PY) -m trust_console $(ARGS)
+
+test: $(VENV)/.installed node_modules/.installed
+	@$(PY) scripts/sync_models.py --check
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/cfn-lint template.yaml
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+
+serve: $(VENV)/.installed
+	@$(PY) -m trust_web $(ARGS)
+
+bench: $(VENV)/.installed node_modules/.installed
+	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+sync-models: $(VENV)/.installed
+	@$(PY) scripts/sync_models.py
+
+$(VENV)/.installed: requirements-dev.txt lambda/requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed" or 0)'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+# dynalite: the local DynamoDB-compatible server the persistence tests start on a free port.
+node_modules/.installed: package.json package-lock.json
+	@npm ci --silent --no-audit --no-fund
+	@touch $@
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache

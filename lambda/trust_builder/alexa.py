@@ -1,0 +1,124 @@
+"""The thin edge between the ASK SDK and the skill: reading requests, writing responses.
+
+Handlers use these helpers so that no handler touches raw envelope fields or writes SSML itself.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import get_locale, get_request_type
+from ask_sdk_model import Response
+from ask_sdk_model.slu.entityresolution import StatusCode
+from ask_sdk_model.ui import Reprompt, SimpleCard, SsmlOutputSpeech
+
+from trust_builder import content
+from trust_builder.speech import Speech
+
+# Session attribute keys, in one place so handlers and tests agree on them.
+MODE = "mode"
+STEP = "step"
+OFFER = "offer"
+LAST = "last"
+
+
+def content_for(handler_input: HandlerInput) -> content.Content:
+    return content.load(get_locale(handler_input))
+
+
+def session(handler_input: HandlerInput) -> dict[str, Any]:
+    attributes = handler_input.attributes_manager.session_attributes
+    if attributes is None:  # a request outside a session (e.g. a task relaunch) still gets a dict to write to
+        attributes = {}
+        handler_input.attributes_manager.session_attributes = attributes
+    return attributes
+
+
+def mode(handler_input: HandlerInput) -> str | None:
+    return session(handler_input).get(MODE)
+
+
+def intent_name(handler_input: HandlerInput) -> str | None:
+    if get_request_type(handler_input) != "IntentRequest":
+        return None
+    return handler_input.request_envelope.request.intent.name
+
+
+def today(handler_input: HandlerInput) -> date:
+    """The request's date (UTC): deterministic in tests, and no clock reads inside the skill."""
+    stamp = handler_input.request_envelope.request.timestamp
+    if isinstance(stamp, datetime):
+        return stamp.astimezone(UTC).date() if stamp.tzinfo else stamp.date()
+    return datetime.now(UTC).date()
+
+
+def now(handler_input: HandlerInput) -> datetime:
+    stamp = handler_input.request_envelope.request.timestamp
+    if isinstance(stamp, datetime):
+        return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+    return datetime.now(UTC)
+
+
+def _slot(handler_input: HandlerInput, name: str):
+    request = handler_input.request_envelope.request
+    slots = getattr(getattr(request, "intent", None), "slots", None) or {}
+    return slots.get(name)
+
+
+def slot_text(handler_input: HandlerInput, name: str) -> str | None:
+    slot = _slot(handler_input, name)
+    value = getattr(slot, "value", None)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def slot_number(handler_input: HandlerInput, name: str) -> int | None:
+    """AMAZON.NUMBER arrives as text; "?" or words mean Alexa did not understand a number."""
+    value = slot_text(handler_input, name)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def slot_id(handler_input: HandlerInput, name: str) -> str | None:
+    """The entity-resolution id of a custom slot value ("forgiving" -> "forgiveness"), if it matched."""
+    slot = _slot(handler_input, name)
+    resolutions = getattr(getattr(slot, "resolutions", None), "resolutions_per_authority", None) or []
+    for resolution in resolutions:
+        if resolution.status and resolution.status.code == StatusCode.ER_SUCCESS_MATCH and resolution.values:
+            return resolution.values[0].value.id
+    return None
+
+
+def slot_given(handler_input: HandlerInput, name: str) -> bool:
+    return slot_text(handler_input, name) is not None
+
+
+def respond(
+    handler_input: HandlerInput,
+    speech: Speech,
+    reprompt: Speech | None = None,
+    *,
+    card: tuple[str, str] | None = None,
+    end_session: bool = False,
+    directives: list | None = None,
+) -> Response:
+    """A response. One that keeps the session open must have a reprompt: the platform closes a silent mic."""
+    builder = handler_input.response_builder
+    builder.response.output_speech = SsmlOutputSpeech(ssml=speech.ssml())
+    if end_session:
+        builder.set_should_end_session(True)
+    else:
+        if not reprompt:
+            raise ValueError("a response that keeps the session open needs a reprompt")
+        builder.response.reprompt = Reprompt(output_speech=SsmlOutputSpeech(ssml=reprompt.ssml()))
+        builder.set_should_end_session(False)
+    if card:
+        builder.set_card(SimpleCard(title=card[0], content=card[1]))
+    for directive in directives or []:
+        builder.add_directive(directive)
+    return builder.response

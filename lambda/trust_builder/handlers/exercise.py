@@ -1,0 +1,293 @@
+"""The listening exercise on Alexa: intents become the exercise's events, its outcomes become responses.
+
+The exercise itself (trust_builder.exercise) is a pure state machine; this module only translates, keeps its
+state in the session, stores it as the household's unfinished exercise at each phase change (so a closed
+session can be resumed), and drives the Timers API when a floor is longer than one response can hold.
+"""
+
+from __future__ import annotations
+
+import random
+
+from ask_sdk_core.dispatch_components import AbstractRequestHandler, AbstractRequestInterceptor
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import get_locale, get_request_type, is_intent_name, is_request_type
+from ask_sdk_model import Response
+
+from trust_builder import exercise_script, household, replies, timers
+from trust_builder.alexa import (
+    MODE,
+    content_for,
+    intent_name,
+    respond,
+    session,
+    slot_number,
+    slot_text,
+    today,
+)
+from trust_builder.exercise import Event, Exercise, InvalidState, Outcome, TimerAction
+from trust_builder.exercise import begin as begin_exercise
+from trust_builder.exercise import handle as exercise_event
+from trust_builder.speech import Speech
+
+STATE = "exercise"  # session attribute: the exercise as plain data
+TIMER_ID = "timer_id"  # session attribute: the timer set for the current floor, so "next" can cancel it
+
+INTENT_EVENTS = {
+    "NamesIntent": Event.NAMES,
+    "FirstSpeakerIntent": Event.FIRST_SPEAKER,
+    "CoinFlipIntent": Event.COIN_FLIP,
+    "FloorTimeIntent": Event.FLOOR_TIME,
+    "SkipRulesIntent": Event.SKIP_RULES,
+    "AMAZON.NextIntent": Event.NEXT,
+    "AMAZON.YesIntent": Event.YES,
+    "AMAZON.NoIntent": Event.NO,
+    "AMAZON.RepeatIntent": Event.REPEAT,
+    "StartExerciseIntent": Event.REPEAT,
+    "AMAZON.PauseIntent": Event.PAUSE,
+    "AMAZON.ResumeIntent": Event.RESUME,
+    "TimeOutIntent": Event.TIME_OUT,
+    "AMAZON.StopIntent": Event.STOP,
+    "AMAZON.CancelIntent": Event.STOP,
+    "AMAZON.HelpIntent": Event.HELP,
+    "WhereAreWeIntent": Event.HELP,
+    "AMAZON.FallbackIntent": Event.FALLBACK,
+    "AMAZON.PreviousIntent": Event.FALLBACK,
+}
+# Requests that lead elsewhere: the exercise is parked (remembered), and the request handled as usual.
+LEAVING_INTENTS = frozenset(
+    {
+        "GoToStepIntent",
+        "ListStepsIntent",
+        "TellMeMoreIntent",
+        "ProgressIntent",
+        "ForgetUsIntent",
+        "AMAZON.StartOverIntent",
+        "AMAZON.NavigateHomeIntent",
+        "ProfessionalHelpIntent",
+    }
+)
+
+
+def _exercise(handler_input: HandlerInput) -> Exercise | None:
+    raw = session(handler_input).get(STATE)
+    try:
+        return Exercise.from_dict(raw) if raw else None
+    except InvalidState:
+        return None
+
+
+def _stored_exercise(handler_input: HandlerInput) -> Exercise | None:
+    progress = household.current(handler_input)
+    if progress is None or not progress.unfinished_exercise:
+        return None
+    try:
+        return Exercise.from_dict(progress.unfinished_exercise)
+    except InvalidState:
+        return None
+
+
+def _event_value(handler_input: HandlerInput, event: Event):
+    if event is Event.NAMES:
+        return (slot_text(handler_input, "firstName"), slot_text(handler_input, "secondName"))
+    if event is Event.FIRST_SPEAKER:
+        return slot_text(handler_input, "firstName")
+    if event is Event.FLOOR_TIME:
+        return slot_number(handler_input, "minutes")
+    return None
+
+
+def start_exercise(handler_input: HandlerInput) -> Response:
+    """A fresh exercise, or the offer to resume an unfinished one."""
+    unfinished = _exercise(handler_input) or _stored_exercise(handler_input)
+    if unfinished is not None and not unfinished.is_over:
+        return offer_resume(handler_input, unfinished)
+    progress = household.current(handler_input)
+    names = list(progress.names) if progress and len(progress.names) == 2 else None
+    outcome = begin_exercise(names, progress.floor_minutes if progress else None)
+    return _respond(handler_input, outcome)
+
+
+def offer_resume(handler_input: HandlerInput, unfinished: Exercise) -> Response:
+    content = content_for(handler_input)
+    attributes = session(handler_input)
+    attributes[MODE] = replies.RESUME_OFFER
+    attributes[STATE] = unfinished.to_dict()
+    text = exercise_script.resume_offer(unfinished, content)
+    return respond(handler_input, Speech(text), Speech(content.phrase("speech.help.resume_offer")))
+
+
+def _respond(handler_input: HandlerInput, outcome: Outcome) -> Response:
+    """Renders an outcome, runs its timer action, keeps and checkpoints its state."""
+    content = content_for(handler_input)
+    directives = []
+    if outcome.timer is TimerAction.ASK_PERMISSION:
+        if timers.has_timer_permission(handler_input.request_envelope):
+            outcome = exercise_event(outcome.exercise, Event.TIMER_PERMISSION_GRANTED)
+        else:
+            directives.append(timers.consent_directive())
+    elif outcome.timer is TimerAction.START:
+        outcome = _start_timer(handler_input, outcome)
+    elif outcome.timer is TimerAction.CANCEL:
+        timers.cancel_timer(handler_input, session(handler_input).pop(TIMER_ID, None))
+
+    attributes = session(handler_input)
+    state = outcome.exercise
+    attributes[STATE] = None if state.is_over else state.to_dict()
+    attributes[MODE] = replies.MENU if state.is_over or outcome.ends_session else replies.EXERCISE
+    saved = _checkpoint(handler_input, outcome)
+
+    rendered = exercise_script.render(outcome, content)
+    speech = rendered.speech
+    if not saved:
+        speech = Speech(content.phrase("speech.storage.save_failed")).extend(speech)
+    card = (rendered.card_title, rendered.card_text) if rendered.card_title else None
+    if directives:  # Alexa asks the consent question itself; the session waits for its answer
+        response = respond(handler_input, speech, card=card, end_session=True, directives=directives)
+        response.should_end_session = None
+        return response
+    if rendered.ends_session:
+        return respond(handler_input, speech, card=card, end_session=True)
+    return respond(handler_input, speech, rendered.reprompt, card=card)
+
+
+def _checkpoint(handler_input: HandlerInput, outcome: Outcome) -> bool:
+    """Stores what a phase change, names, floor time or completion changed. True if all is saved."""
+    state = outcome.exercise
+    names = [name for name in state.names if name]
+    floor_minutes = state.floor_seconds // 60
+
+    def change(progress) -> None:
+        if outcome.completed:
+            progress.complete_exercise(today(handler_input))
+        progress.unfinished_exercise = None if state.is_over else state.to_dict()
+        if len(names) == 2 and list(progress.names) != names:
+            progress.set_names(names)
+        if state.floor_seconds % 60 == 0 and progress.floor_minutes != floor_minutes:
+            progress.floor_minutes = floor_minutes
+
+    # Only at checkpoints: a phase entered or left, the exercise finished, or the session about to close.
+    if outcome.entered or outcome.completed or outcome.ends_session or state.is_over:
+        return household.record(handler_input, change)
+    return True
+
+
+def _start_timer(handler_input: HandlerInput, outcome: Outcome) -> Outcome:
+    content = content_for(handler_input)
+    state = outcome.exercise
+    result = timers.start_timer(
+        handler_input,
+        seconds=outcome.timer_seconds,
+        label=content.phrase("speech.timer.label", number=state.round + 1),
+        task_input={"phase": state.phase.value},
+        confirm_text=content.phrase("speech.timer.confirm", continueWithSkillName=timers.CONFIRM_PLACEHOLDER),
+        locale=get_locale(handler_input),
+        fallback_text=content.phrase("speech.timer.announce"),
+    )
+    if result.ok:
+        session(handler_input)[TIMER_ID] = result.timer_id
+        return outcome
+    return exercise_event(state, Event.TIMER_FAILED)
+
+
+class ParkExerciseInterceptor(AbstractRequestInterceptor):
+    """Mid-exercise "list the steps": remember the exercise where it is, then handle the request as usual."""
+
+    def process(self, handler_input: HandlerInput) -> None:
+        attributes = session(handler_input)
+        if attributes.get(MODE) != replies.EXERCISE or intent_name(handler_input) not in LEAVING_INTENTS:
+            return
+        state = _exercise(handler_input)
+        if state is not None:
+            parked = exercise_event(state, Event.STOP).exercise
+            household.record(
+                handler_input, lambda progress: setattr(progress, "unfinished_exercise", parked.to_dict())
+            )
+        attributes[STATE] = None
+        attributes[MODE] = replies.MENU
+
+
+class StartExerciseHandler(AbstractRequestHandler):
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("StartExerciseIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return start_exercise(handler_input)
+
+
+class InExerciseHandler(AbstractRequestHandler):
+    """While the exercise runs it owns every intent that means something inside it."""
+
+    def __init__(self, rng: random.Random | None = None) -> None:
+        self.rng = rng or random.SystemRandom()
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return (
+            session(handler_input).get(MODE) == replies.EXERCISE
+            and intent_name(handler_input) in INTENT_EVENTS
+            and _exercise(handler_input) is not None
+        )
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        event = INTENT_EVENTS[intent_name(handler_input)]
+        outcome = exercise_event(
+            _exercise(handler_input), event, value=_event_value(handler_input, event), rng=self.rng
+        )
+        return _respond(handler_input, outcome)
+
+
+class ResumeOfferHandler(AbstractRequestHandler):
+    """The answer to "shall we pick up there?": yes resumes, no lets the unfinished exercise go."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return session(handler_input).get(MODE) == replies.RESUME_OFFER and intent_name(handler_input) in (
+            "AMAZON.YesIntent",
+            "AMAZON.NoIntent",
+            "AMAZON.ResumeIntent",
+            "StartExerciseIntent",
+        )
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        state = _exercise(handler_input) or _stored_exercise(handler_input)
+        if state is None:
+            return replies.menu(handler_input)
+        if is_intent_name("AMAZON.NoIntent")(handler_input):
+            outcome = exercise_event(state, Event.NO)
+            _checkpoint(handler_input, outcome)
+            session(handler_input)[STATE] = None
+            content = content_for(handler_input)
+            return replies.menu(handler_input, lead=Speech(content.phrase("speech.resume.no_thanks")))
+        return _respond(handler_input, exercise_event(state, Event.RESUME))
+
+
+class TimerRelaunchHandler(AbstractRequestHandler):
+    """A floor timer ended and relaunched the skill: the floor is over, carry on from the stored exercise."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return (
+            is_request_type("LaunchRequest")(handler_input)
+            and timers.launched_task_input(handler_input.request_envelope) is not None
+        )
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        state = _stored_exercise(handler_input)
+        if state is None:
+            return start_exercise(handler_input)
+        return _respond(handler_input, exercise_event(state, Event.TIMER_DONE))
+
+
+class TimerConsentAnswerHandler(AbstractRequestHandler):
+    """Alexa's answer to the timer-permission question (a Connections.Response request)."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return get_request_type(handler_input) == "Connections.Response" and (
+            timers.consent_answer(handler_input.request_envelope) is not None
+        )
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        state = _exercise(handler_input) or _stored_exercise(handler_input)
+        if state is None:
+            return replies.menu(handler_input)
+        answer = timers.consent_answer(handler_input.request_envelope)
+        event = Event.TIMER_PERMISSION_GRANTED if answer == "ACCEPTED" else Event.TIMER_PERMISSION_DENIED
+        return _respond(handler_input, exercise_event(state, event))

@@ -1,0 +1,65 @@
+"""Opening the skill: a first-time welcome, a returning welcome using what is stored, or a resume offer."""
+
+from __future__ import annotations
+
+from ask_sdk_core.dispatch_components import AbstractRequestHandler
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import is_request_type
+from ask_sdk_model import Response
+
+from trust_builder import exercise_script, household, replies
+from trust_builder.alexa import MODE, content_for, respond, session
+from trust_builder.exercise import Exercise
+from trust_builder.speech import Speech
+
+
+class LaunchHandler(AbstractRequestHandler):
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_request_type("LaunchRequest")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        content = content_for(handler_input)
+        progress = household.current(handler_input)
+        if progress is None:
+            session(handler_input)[MODE] = replies.MENU
+            replies.offer(handler_input, replies.OFFER_STEP, 1)
+            speech = Speech(content.phrase("speech.welcome.first_time"))
+            speech.say(content.phrase("speech.welcome.first_time_prompt"))
+            return respond(
+                handler_input, speech, Speech(content.phrase("speech.welcome.first_time_reprompt"))
+            )
+
+        names = replies.join_names(progress.names, content)
+        greeting = Speech(
+            content.phrase("speech.welcome.returning_named", names=names)
+            if names
+            else content.phrase("speech.welcome.returning")
+        )
+        if progress.unfinished_exercise:
+            session(handler_input)[MODE] = replies.RESUME_OFFER
+            offer = exercise_script.resume_offer(Exercise.from_dict(progress.unfinished_exercise), content)
+            return respond(
+                handler_input, greeting.say(offer), Speech(content.phrase("speech.help.resume_offer"))
+            )
+
+        if progress.current_step:
+            step = content.step(progress.current_step)
+            greeting.say(
+                content.phrase("speech.welcome.last_step", number=progress.current_step, title=step.title)
+            )
+        session(handler_input)[MODE] = replies.MENU
+        upcoming = replies.next_unheard_step(progress)
+        if upcoming is None:
+            replies.offer(handler_input, replies.OFFER_EXERCISE)
+            greeting.say(content.phrase("speech.welcome.all_steps_heard"))
+            greeting.say(content.phrase("speech.welcome.all_steps_prompt"))
+            return respond(
+                handler_input, greeting, Speech(content.phrase("speech.welcome.all_steps_reprompt"))
+            )
+        replies.offer(handler_input, replies.OFFER_STEP, upcoming)
+        greeting.say(content.phrase("speech.welcome.returning_prompt", next=upcoming))
+        return respond(
+            handler_input,
+            greeting,
+            Speech(content.phrase("speech.welcome.returning_reprompt", next=upcoming)),
+        )

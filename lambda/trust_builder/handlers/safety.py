@@ -1,0 +1,53 @@
+"""Safety comes before everything: "I don't feel safe" stops the exercise and gives the local help line.
+
+Nothing about such a request is stored. The exercise is not continued: its timer is cancelled and a stored
+unfinished exercise is cleared (the same write a declined resume makes, so it records nothing about why),
+and the session ends so the skill asks nothing more.
+"""
+
+from __future__ import annotations
+
+from ask_sdk_core.dispatch_components import AbstractRequestHandler
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import get_locale, is_intent_name
+from ask_sdk_model import Response
+
+from trust_builder import household, replies, timers
+from trust_builder.alexa import content_for, respond, session
+from trust_builder.handlers.exercise import TIMER_ID
+from trust_builder.safety import help_line
+from trust_builder.speech import Speech
+
+
+class SafetyHandler(AbstractRequestHandler):
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("SafetyIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        line = help_line(get_locale(handler_input))
+        attributes = session(handler_input)
+        timers.cancel_timer(handler_input, attributes.get(TIMER_ID))
+        progress = household.current(handler_input)
+        if progress is not None and progress.unfinished_exercise:
+            household.record(handler_input, lambda p: setattr(p, "unfinished_exercise", None))
+        attributes.clear()
+        return respond(
+            handler_input, Speech(line.speech), card=(line.card_title, line.card_text), end_session=True
+        )
+
+
+class ProfessionalHelpHandler(AbstractRequestHandler):
+    """ "we need professional help": the professional-help step, with practical ways to find a counselor."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("ProfessionalHelpIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        content = content_for(handler_input)
+        number = content.step_by_id("professional_help").number
+        lead = Speech(content.phrase("speech.professional_help.intro"))
+        lead.say(content.phrase("speech.professional_help.practical")).pause(0.5)
+        response = replies.read_step(handler_input, number, lead=lead)
+        response.card.title = content.phrase("speech.professional_help.card_title")
+        response.card.content = content.phrase("speech.professional_help.card_text")
+        return response

@@ -1,0 +1,134 @@
+"""Moving through the eight steps: next, back, a step by number or topic, tell me more, list, where are we."""
+
+from __future__ import annotations
+
+from ask_sdk_core.dispatch_components import AbstractRequestHandler
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import is_intent_name
+from ask_sdk_model import Response
+
+from trust_builder import household, navigation, replies
+from trust_builder.alexa import STEP, content_for, respond, session, slot_id, slot_number, slot_text
+from trust_builder.navigation import STEP_COUNT, Reason
+from trust_builder.speech import Speech
+
+
+def _current_step(handler_input: HandlerInput) -> int:
+    return int(session(handler_input).get(STEP) or 0)
+
+
+class GoToStepHandler(AbstractRequestHandler):
+    """ "step five", "the step about boundaries", "forgiveness"."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("GoToStepIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        content = content_for(handler_input)
+        topic = slot_id(handler_input, "topic")
+        if topic is None and slot_text(handler_input, "topic"):
+            topic = "unknown"  # heard a topic word that matches no step
+        destination = navigation.requested_step(
+            slot_number(handler_input, "number"), topic, [step.id for step in content.steps]
+        )
+        if destination.reason is Reason.OK:
+            return replies.read_step(handler_input, destination.step)
+        reprompt = Speech(content.phrase("speech.steps.which_step_reprompt"))
+        number = slot_number(handler_input, "number")
+        lead = Speech(content.phrase(f"speech.steps.{destination.reason.value}", number=number))
+        return respond(handler_input, lead, reprompt)
+
+
+class NextStepHandler(AbstractRequestHandler):
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("AMAZON.NextIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        current = _current_step(handler_input)
+        if current == 0:
+            upcoming = replies.next_unheard_step(household.current(handler_input)) or 1
+            return replies.read_step(handler_input, upcoming)
+        destination = navigation.next_step(current)
+        if destination.reason is Reason.PAST_END:
+            return replies.read_closing(handler_input)
+        return replies.read_step(handler_input, destination.step)
+
+
+class PreviousStepHandler(AbstractRequestHandler):
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("AMAZON.PreviousIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        destination = navigation.previous_step(_current_step(handler_input))
+        lead = None
+        if destination.reason is Reason.BEFORE_START:
+            lead = Speech(content_for(handler_input).phrase("speech.steps.before_start"))
+        return replies.read_step(handler_input, destination.step, lead=lead)
+
+
+class TellMeMoreHandler(AbstractRequestHandler):
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("TellMeMoreIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        current = _current_step(handler_input)
+        if current == 0:
+            content = content_for(handler_input)
+            return respond(
+                handler_input,
+                Speech(content.phrase("speech.steps.detail_not_yet")),
+                Speech(content.phrase("speech.steps.which_step_reprompt")),
+            )
+        return replies.read_detail(handler_input, current)
+
+
+class ListStepsHandler(AbstractRequestHandler):
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("ListStepsIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        content = content_for(handler_input)
+        speech = Speech(content.phrase("speech.steps.list_intro"))
+        for step in content.steps:
+            speech.say(content.phrase("speech.steps.list_item", number=step.number, title=step.title))
+        speech.pause(0.5).say(content.phrase("speech.steps.list_prompt"))
+        replies.offer(handler_input, None)
+        card_text = "\n".join(f"{step.number}. {step.title}" for step in content.steps)
+        return respond(
+            handler_input,
+            speech,
+            Speech(content.phrase("speech.steps.which_step_reprompt")),
+            card=(content.phrase("speech.steps.list_intro"), card_text),
+        )
+
+
+class WhereAreWeHandler(AbstractRequestHandler):
+    """ "where are we", "where did we leave off": the step in this visit, else the stored one."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("WhereAreWeIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        content = content_for(handler_input)
+        progress = household.current(handler_input)
+        current = _current_step(handler_input) or (progress.current_step if progress else 0)
+        heard = len(progress.steps_heard) if progress else 0
+        speech = Speech()
+        if current:
+            session(handler_input)[STEP] = current
+            step = content.step(current)
+            speech.say(content.phrase("speech.steps.where_on_step", number=current, title=step.title))
+            speech.say(content.phrase("speech.steps.where_heard", count=heard))
+            speech.say(content.phrase("speech.steps.where_prompt"))
+            replies.offer(handler_input, replies.OFFER_DETAIL, current)
+            session(handler_input)["mode"] = replies.STEPS
+            return respond(handler_input, speech, Speech(content.phrase("speech.steps.where_prompt")))
+        upcoming = min(replies.next_unheard_step(progress) or 1, STEP_COUNT)
+        speech.say(content.phrase("speech.steps.where_not_started"))
+        speech.say(content.phrase("speech.steps.where_prompt_not_started", next=upcoming))
+        replies.offer(handler_input, replies.OFFER_STEP, upcoming)
+        return respond(
+            handler_input,
+            speech,
+            Speech(content.phrase("speech.steps.where_prompt_not_started", next=upcoming)),
+        )

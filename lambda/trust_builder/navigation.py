@@ -1,0 +1,49 @@
+"""Where a request takes the couple among the eight steps. Pure: no Alexa types, no words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+STEP_COUNT = 8
+
+
+class Reason(StrEnum):
+    OK = "ok"
+    PAST_END = "past_end"  # "next" after the last step: the closing message
+    BEFORE_START = "before_start"  # "go back" from the first step
+    OUT_OF_RANGE = "out_of_range"  # "step twelve"
+    UNKNOWN_TOPIC = "unknown_topic"  # a topic word that matches no step
+    NOTHING_ASKED = "nothing_asked"  # neither a number nor a topic came through
+
+
+@dataclass(frozen=True)
+class Destination:
+    step: int | None
+    reason: Reason
+
+
+def next_step(current: int) -> Destination:
+    if current >= STEP_COUNT:
+        return Destination(None, Reason.PAST_END)
+    return Destination(current + 1, Reason.OK)
+
+
+def previous_step(current: int) -> Destination:
+    if current <= 1:
+        return Destination(1, Reason.BEFORE_START)
+    return Destination(current - 1, Reason.OK)
+
+
+def requested_step(number: int | None, topic_id: str | None, step_ids: list[str]) -> Destination:
+    """A step asked for by number ("step five") or by topic id (resolved from "forgiving", "therapy"...)."""
+    if topic_id is not None:
+        if topic_id in step_ids:
+            return Destination(step_ids.index(topic_id) + 1, Reason.OK)
+        if number is None:
+            return Destination(None, Reason.UNKNOWN_TOPIC)
+    if number is None:
+        return Destination(None, Reason.NOTHING_ASKED)
+    if 1 <= number <= STEP_COUNT:
+        return Destination(number, Reason.OK)
+    return Destination(None, Reason.OUT_OF_RANGE)

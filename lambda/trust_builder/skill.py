@@ -1,0 +1,65 @@
+"""Assembles the skill: request handlers in priority order, interceptors, the exception handler.
+
+Order matters: the ASK SDK dispatches to the first handler whose can_handle is true. Safety comes first, then
+the exercise (which owns every intent while it runs), then answers to pending questions, then the rest, and a
+fallback that re-asks helpfully for any intent nothing else took.
+"""
+
+from __future__ import annotations
+
+from ask_sdk_core.api_client import DefaultApiClient
+from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
+from ask_sdk_core.skill import CustomSkill
+from ask_sdk_core.skill_builder import CustomSkillBuilder
+
+from trust_builder.handlers import answers, exercise, household, launch, repeat, safety, standard, steps
+from trust_builder.household import LoadProgressInterceptor
+from trust_builder.storage import ProgressStore
+
+
+def build_skill_builder(
+    adapter: AbstractPersistenceAdapter, api_client: DefaultApiClient | None = None
+) -> CustomSkillBuilder:
+    builder = CustomSkillBuilder(persistence_adapter=adapter, api_client=api_client)
+    for handler in (
+        safety.SafetyHandler(),
+        exercise.TimerRelaunchHandler(),
+        exercise.TimerConsentAnswerHandler(),
+        exercise.ResumeOfferHandler(),
+        exercise.InExerciseHandler(),
+        exercise.StartExerciseHandler(),
+        safety.ProfessionalHelpHandler(),
+        household.ConfirmStartOverHandler(),
+        household.ConfirmForgetHandler(),
+        launch.LaunchHandler(),
+        steps.GoToStepHandler(),
+        steps.NextStepHandler(),
+        steps.PreviousStepHandler(),
+        steps.TellMeMoreHandler(),
+        steps.ListStepsHandler(),
+        steps.WhereAreWeHandler(),
+        household.ProgressReportHandler(),
+        household.StartOverHandler(),
+        household.ForgetUsHandler(),
+        answers.YesHandler(),
+        answers.NoHandler(),
+        repeat.RepeatHandler(),
+        standard.HelpHandler(),
+        standard.StopHandler(),
+        standard.NavigateHomeHandler(),
+        standard.SessionEndedHandler(),
+        standard.FallbackHandler(),
+        standard.UnknownRequestHandler(),
+    ):
+        builder.add_request_handler(handler)
+    builder.add_global_request_interceptor(LoadProgressInterceptor(ProgressStore(adapter)))
+    builder.add_global_request_interceptor(exercise.ParkExerciseInterceptor())
+    builder.add_global_response_interceptor(repeat.RememberLastResponse())
+    builder.add_exception_handler(standard.ApologiseOnError())
+    return builder
+
+
+def build_skill(
+    adapter: AbstractPersistenceAdapter, api_client: DefaultApiClient | None = None
+) -> CustomSkill:
+    return build_skill_builder(adapter, api_client).create()
