@@ -1,0 +1,137 @@
+"""Every dialog state x every intent in the model (with plausible slot values, odd ones, and none) gives a valid
+response: no exception (not even one the catch-all handler hid), SSML that parses, no break over 10 s, under
+8,000 characters, and a reprompt whenever the session stays open.
+
+A state is reached by voice (a setup of utterances through the device), checked to be the state it claims to
+be, and then every request is sent with that state's session attributes straight to the Lambda entry point.
+New states join by adding a line to STATES.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from skill_harness import device, lambda_entry, response_problems
+
+from trust_console import envelopes
+
+MODEL = json.loads(
+    (Path(__file__).parents[1] / "interaction_models" / "en-US.json").read_text(encoding="utf-8")
+)["interactionModel"]["languageModel"]
+
+OPEN = ["open trust builder"]
+EXERCISE = [*OPEN, "start the listening exercise"]
+NAMED = [*EXERCISE, "we are Sam and Alex"]
+SPEAKER = [*NAMED, "Sam goes first"]
+RULES = [*SPEAKER, "next"]
+FLOOR = [*RULES, "next"]
+REFLECTION = [*FLOOR, "next"]
+SECOND_FLOOR = [*REFLECTION, "yes"]
+APPRECIATION = [*SECOND_FLOOR, "next", "yes"]
+
+# name: (earlier visit of the same household, setup in this visit, expected mode, expected exercise phase)
+STATES = {
+    "first welcome": ([], OPEN, "menu", None),
+    "returning welcome": ([*OPEN, "step three", "stop"], OPEN, "menu", None),
+    "on step one": ([], [*OPEN, "step one"], "steps", None),
+    "after a detail": ([], [*OPEN, "step four", "tell me more"], "steps", None),
+    "on the last step": ([], [*OPEN, "step eight"], "steps", None),
+    "closing thoughts": ([], [*OPEN, "step eight", "next"], "menu", None),
+    "confirm start over": ([], [*OPEN, "step two", "start over"], "confirm_start_over", None),
+    "confirm forget": ([], [*OPEN, "step two", "forget us"], "confirm_forget", None),
+    "resume offer": ([*NAMED, "stop"], OPEN, "resume_offer", None),
+    "exercise: names": ([], EXERCISE, "exercise", "names"),
+    "exercise: confirm names": ([*NAMED, "stop", *OPEN, "no", "stop"], EXERCISE, "exercise", "confirm_names"),
+    "exercise: first speaker": ([], NAMED, "exercise", "first_speaker"),
+    "exercise: floor time": ([], SPEAKER, "exercise", "floor_time"),
+    "exercise: timer permission": (
+        [],
+        [*SPEAKER, "give us five minutes each"],
+        "exercise",
+        "timer_permission",
+    ),
+    "exercise: rules": ([], RULES, "exercise", "rules"),
+    "exercise: floor": ([], FLOOR, "exercise", "floor"),
+    "exercise: paused": ([], [*FLOOR, "pause"], "exercise", "floor"),
+    "exercise: reflection": ([], REFLECTION, "exercise", "reflection"),
+    "exercise: second floor": ([], SECOND_FLOOR, "exercise", "floor"),
+    "exercise: appreciation": ([], APPRECIATION, "exercise", "appreciation"),
+}
+
+SLOT_VALUES = {
+    "AMAZON.NUMBER": ["3", "12", "0", "?"],
+    "AMAZON.FirstName": ["Sam", "Alex", "terrified"],
+    "StepTopic": ["forgiving", "bananas"],
+}
+
+
+def _slot_variants(intent: dict) -> list[dict]:
+    """No slots; then each slot alone with each plausible or odd value (others unfilled)."""
+    slots = intent.get("slots", [])
+    variants: list[dict] = [{}]
+    for slot in slots:
+        for value in SLOT_VALUES.get(slot["type"], ["something"]):
+            resolved = None
+            if slot["type"] == "StepTopic":
+                resolved = envelopes.resolutions(
+                    envelopes.LOCAL_SKILL_ID,
+                    "StepTopic",
+                    [("forgiveness", "forgiveness")] if value == "forgiving" else [],
+                )
+            filled = {other["name"]: envelopes.slot(other["name"]) for other in slots}
+            filled[slot["name"]] = envelopes.slot(slot["name"], value, resolved=resolved)
+            variants.append(filled)
+    return variants
+
+
+def _requests() -> list[tuple[str, dict]]:
+    requests = []
+    for intent in MODEL["intents"]:
+        for slots in _slot_variants(intent):
+            label = intent["name"] + "".join(
+                f" {k}={v.get('value')}" for k, v in slots.items() if "value" in v
+            )
+            requests.append((label, envelopes.intent_request(intent["name"], slots or None)))
+    requests.append(("SessionEndedRequest", envelopes.session_ended_request("USER_INITIATED")))
+    requests.append(("LaunchRequest", envelopes.launch_request()))
+    return requests
+
+
+REQUESTS = _requests()
+
+
+@pytest.mark.parametrize("state", list(STATES))
+def test_every_intent_in_state_gives_a_valid_response(state, tmp_path_factory):
+    handler = lambda_entry(tmp_path_factory.mktemp("data"))
+    before, setup, expected_mode, expected_phase = STATES[state]
+    echo = device(handler)
+    for utterance in before:
+        echo.say(utterance)
+    if echo.session_open:
+        echo.say("stop")
+    for utterance in setup:
+        turn = echo.say(utterance)
+        assert turn.problems == [], f"setup {utterance!r}: {turn.problems}"
+    attributes = echo.session_attributes
+    assert attributes.get("mode") == expected_mode, f"setup did not reach {state}: {attributes}"
+    if expected_phase:
+        assert (attributes.get("exercise") or {}).get("phase") == expected_phase, attributes.get("exercise")
+
+    failures = []
+    for label, request in REQUESTS:
+        session = envelopes.SessionState(echo.session.session_id, False, copy.deepcopy(attributes))
+        event = envelopes.envelope(request, echo.identity, session)
+        response = handler(event, None)
+        problems = response_problems(response)
+        speech = json.dumps(response.get("response", {}).get("outputSpeech") or {})
+        if "went wrong on my side" in speech:
+            problems.append("the catch-all exception handler answered")
+        if request["type"] == "IntentRequest" and not response.get("response", {}).get("outputSpeech"):
+            if not (response.get("response") or {}).get("directives"):
+                problems.append("an intent got no speech")
+        if problems:
+            failures.append(f"{label}: {problems}")
+    assert failures == [], f"in state {state!r}:\n" + "\n".join(failures)
