@@ -1,5 +1,6 @@
-"""The skill's use of storage, seen from the DynamoDB-compatible server (dynalite, over real HTTP): one read per
-session, a write only at a checkpoint where something changed, and faults that never lose saved progress.
+"""The skill's use of storage, seen from the DynamoDB-compatible server (dynalite, over real HTTP):
+one read per session, a write only at a checkpoint where something changed, and faults that never
+lose saved progress.
 
 Sessions are scripted by voice through the local device and the real ASK SDK dispatch; the request counter
 counts what actually reaches the server.

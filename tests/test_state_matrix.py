@@ -1,5 +1,6 @@
-"""Every dialog state x every intent in the model (with plausible slot values, odd ones, and none) gives a valid
-response: no exception (not even one the catch-all handler hid), SSML that parses, no break over 10 s, under
+"""Every dialog state x every intent in the model (with plausible slot values, odd ones, and none) gives
+a valid response: no exception (not even one the catch-all handler hid), SSML that parses, no break over
+10 s, under
 8,000 characters, and a reprompt whenever the session stays open.
 
 A state is reached by voice (a setup of utterances through the device), checked to be the state it claims to
@@ -129,9 +130,9 @@ def test_every_intent_in_state_gives_a_valid_response(state, tmp_path_factory):
         speech = json.dumps(response.get("response", {}).get("outputSpeech") or {})
         if "went wrong on my side" in speech:
             problems.append("the catch-all exception handler answered")
-        if request["type"] == "IntentRequest" and not response.get("response", {}).get("outputSpeech"):
-            if not (response.get("response") or {}).get("directives"):
-                problems.append("an intent got no speech")
+        body = response.get("response") or {}
+        if request["type"] == "IntentRequest" and not body.get("outputSpeech") and not body.get("directives"):
+            problems.append("an intent got no speech")
         if problems:
             failures.append(f"{label}: {problems}")
     assert failures == [], f"in state {state!r}:\n" + "\n".join(failures)

@@ -271,7 +271,9 @@ def _create(handler_input: HandlerInput, seconds: int, label: str, operation: Op
     timer_request = TimerRequest(
         duration=iso_duration(seconds),
         timer_label=label,
-        creation_behavior=CreationBehavior(display_experience=DisplayExperience(visibility=Visibility.VISIBLE)),
+        creation_behavior=CreationBehavior(
+            display_experience=DisplayExperience(visibility=Visibility.VISIBLE)
+        ),
         triggering_behavior=TriggeringBehavior(
             operation=operation, notification_config=NotificationConfig(play_audible=True)
         ),
