@@ -70,8 +70,11 @@ def bench_app():
 
 def serve_child() -> None:
     """`--serve`: run bench_app on the threaded werkzeug server (what `make serve` uses); print the port."""
+    import logging
+
     from werkzeug.serving import make_server
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the JSON log already has a line per request
     server = make_server(HOST, 0, bench_app(), threaded=True)
     print(server.port, flush=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -174,3 +174,29 @@ def test_failed_delete_keeps_everything_and_says_so_fault_injected(adapter):
     assert "couldn't delete" in turns[-1].speech_text
     assert turns[-1].session_open
     assert _stored(adapter, user)["steps_heard"] == [3]
+
+
+def test_disabling_the_skill_deletes_the_household(adapter, counter):
+    user = household_id("disabled")
+    handler = _skill(adapter)
+    _visit(handler, user, ["open trust builder", "step two", "stop"])
+    echo = device(handler, user)
+    event = {
+        "version": "1.0",
+        "context": {
+            "System": {"application": {"applicationId": echo.identity.skill_id}, "user": {"userId": user}}
+        },
+        "request": {
+            "type": "AlexaSkillEvent.SkillDisabled",
+            "requestId": "amzn1.echo-api.request.disabled",
+            "timestamp": "2026-11-26T12:00:00Z",
+            "eventCreationTime": "2026-11-26T12:00:00Z",
+            "eventPublishingTime": "2026-11-26T12:00:00Z",
+            "body": {"userInformationPersistenceStatus": "NOT_PERSISTED"},
+        },
+    }
+    counter.reset()
+    response = handler(event, None)
+    assert "outputSpeech" not in (response.get("response") or {})
+    assert (counter["GetItem"], counter["DeleteItem"]) == (0, 1)
+    assert _stored(adapter, user) == {}

@@ -22,6 +22,7 @@ MODE = "mode"
 STEP = "step"
 OFFER = "offer"
 LAST = "last"
+_NO_SESSION = "no_session"  # request attribute standing in for session attributes outside a session
 
 
 def content_for(handler_input: HandlerInput) -> content.Content:
@@ -29,11 +30,13 @@ def content_for(handler_input: HandlerInput) -> content.Content:
 
 
 def session(handler_input: HandlerInput) -> dict[str, Any]:
-    attributes = handler_input.attributes_manager.session_attributes
-    if attributes is None:  # a request outside a session (e.g. a task relaunch) still gets a dict to write to
-        attributes = {}
-        handler_input.attributes_manager.session_attributes = attributes
-    return attributes
+    """The session attributes; a request outside any session (a skill event) gets a scratch dict."""
+    manager = handler_input.attributes_manager
+    if handler_input.request_envelope.session is None:
+        return manager.request_attributes.setdefault(_NO_SESSION, {})
+    if manager.session_attributes is None:
+        manager.session_attributes = {}
+    return manager.session_attributes
 
 
 def mode(handler_input: HandlerInput) -> str | None:

@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 CURRENT = "progress"  # this session's progress (a dict), or None before anything was ever stored
 STORED = "stored"  # what the store holds, as far as this session knows
 STORE = "store"  # request attribute: the ProgressStore serving this request
+# Requests that need no progress: the session is over, or the event concerns the account, not a conversation.
+NO_READ_REQUESTS = ("SessionEndedRequest", "AlexaSkillEvent.SkillDisabled")
 READ_FAILED = "read_failed"  # request attribute: this request's read failed, so the store is struggling now
 
 
@@ -37,7 +39,7 @@ class LoadProgressInterceptor(AbstractRequestInterceptor):
     def process(self, handler_input: HandlerInput) -> None:
         handler_input.attributes_manager.request_attributes[STORE] = self.store
         attributes = session(handler_input)
-        if CURRENT in attributes or get_request_type(handler_input) == "SessionEndedRequest":
+        if CURRENT in attributes or get_request_type(handler_input) in NO_READ_REQUESTS:
             return
         result = self.store.load(handler_input.request_envelope)
         if not result.ok:

@@ -12,7 +12,17 @@ from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 
-from trust_builder.handlers import answers, exercise, household, launch, repeat, safety, standard, steps
+from trust_builder.handlers import (
+    answers,
+    exercise,
+    household,
+    launch,
+    repeat,
+    safety,
+    skill_events,
+    standard,
+    steps,
+)
 from trust_builder.household import LoadProgressInterceptor
 from trust_builder.storage import ProgressStore
 
@@ -48,6 +58,7 @@ def build_skill_builder(
         standard.StopHandler(),
         standard.NavigateHomeHandler(),
         standard.SessionEndedHandler(),
+        skill_events.SkillDisabledHandler(),
         standard.FallbackHandler(),
         standard.UnknownRequestHandler(),
     ):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_intent_name
 from ask_sdk_model import Response
 
 from trust_builder import household, replies
-from trust_builder.alexa import MODE, STEP, content_for, mode, respond, session, today
+from trust_builder.alexa import MODE, STEP, content_for, intent_name, mode, respond, session, today
 from trust_builder.content import Content
 from trust_builder.navigation import STEP_COUNT
 from trust_builder.progress import Progress
@@ -54,8 +56,6 @@ def progress_lines(progress: Progress, content: Content, today_ordinal: int) -> 
     else:
         lines.append(content.phrase("speech.progress.exercises_many", count=done))
     if progress.last_exercise_date:
-        from datetime import date
-
         days = today_ordinal - date.fromisoformat(progress.last_exercise_date).toordinal()
         if days <= 0:
             lines.append(content.phrase("speech.progress.last_practised_today"))
@@ -99,12 +99,20 @@ class ForgetUsHandler(AbstractRequestHandler):
         )
 
 
+YES_OR_NO = ("AMAZON.YesIntent", "AMAZON.NoIntent")
+
+
+def _answers(handler_input: HandlerInput, question: str) -> bool:
+    """A yes or no to the confirmation question the couple was just asked."""
+    return mode(handler_input) == question and intent_name(handler_input) in (
+        "AMAZON.YesIntent",
+        "AMAZON.NoIntent",
+    )
+
+
 class ConfirmStartOverHandler(AbstractRequestHandler):
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return mode(handler_input) == replies.CONFIRM_START_OVER and (
-            is_intent_name("AMAZON.YesIntent")(handler_input)
-            or is_intent_name("AMAZON.NoIntent")(handler_input)
-        )
+        return _answers(handler_input, replies.CONFIRM_START_OVER)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         content = content_for(handler_input)
@@ -119,10 +127,7 @@ class ConfirmStartOverHandler(AbstractRequestHandler):
 
 class ConfirmForgetHandler(AbstractRequestHandler):
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return mode(handler_input) == replies.CONFIRM_FORGET and (
-            is_intent_name("AMAZON.YesIntent")(handler_input)
-            or is_intent_name("AMAZON.NoIntent")(handler_input)
-        )
+        return _answers(handler_input, replies.CONFIRM_FORGET)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         content = content_for(handler_input)

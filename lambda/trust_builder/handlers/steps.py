@@ -8,7 +8,7 @@ from ask_sdk_core.utils import is_intent_name
 from ask_sdk_model import Response
 
 from trust_builder import household, navigation, replies
-from trust_builder.alexa import STEP, content_for, respond, session, slot_id, slot_number, slot_text
+from trust_builder.alexa import MODE, STEP, content_for, respond, session, slot_id, slot_number, slot_text
 from trust_builder.navigation import STEP_COUNT, Reason
 from trust_builder.speech import Speech
 
@@ -121,7 +121,7 @@ class WhereAreWeHandler(AbstractRequestHandler):
             speech.say(content.phrase("speech.steps.where_heard", count=heard))
             speech.say(content.phrase("speech.steps.where_prompt"))
             replies.offer(handler_input, replies.OFFER_DETAIL, current)
-            session(handler_input)["mode"] = replies.STEPS
+            session(handler_input)[MODE] = replies.STEPS
             return respond(handler_input, speech, Speech(content.phrase("speech.steps.where_prompt")))
         upcoming = min(replies.next_unheard_step(progress) or 1, STEP_COUNT)
         speech.say(content.phrase("speech.steps.where_not_started"))
