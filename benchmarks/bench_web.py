@@ -249,7 +249,9 @@ def main() -> int:
             child.terminate()
             child.wait(10)
         steps = stored_steps(data_dir, results.finished_users)
-        rejected = (data_dir / "server.log").read_text().count('"request_rejected"')
+        log = [json.loads(line) for line in (data_dir / "server.log").read_text().splitlines() if line]
+        rejected = sum(entry["event"] == "request_rejected" for entry in log)
+        server_ms = [entry["ms"] for entry in log if entry["event"] == "request_handled"]
 
     count = len(results.latencies)
     stored_ok = sum(step == STEP_REACHED for step in steps)
@@ -266,6 +268,11 @@ def main() -> int:
             f"p99 {percentile(results.latencies, 0.99) * 1000:.1f} ms, "
             f"mean {statistics.fmean(results.latencies) * 1000:.1f} ms, "
             f"max {max(results.latencies) * 1000:.1f} ms"
+        )
+    if server_ms:
+        print(
+            f"inside the app (verify + skill + storage): p50 {percentile(server_ms, 0.50):.1f} ms, "
+            f"p99 {percentile(server_ms, 0.99):.1f} ms"
         )
     print(f"errors: {len(results.errors)} (server rejections logged: {rejected})")
     for error in sorted(set(results.errors))[:5]:
