@@ -41,7 +41,7 @@ from tests.alexa_signing import (
     other_key,
 )
 from trust_web.app import create_app
-from trust_web.logs import configure_json_logging
+from trust_web.logs import configure_json_logging, get_logger
 from trust_web.transport import HttpTransport, TransportError
 from trust_web.verification import CERT_URL_HEADER, SIGNATURE_HEADER, AlexaRequestVerifier
 
@@ -317,9 +317,19 @@ def _intent_with_name(moment: datetime) -> dict[str, Any]:
     return envelope
 
 
-def test_logs_are_json_lines_without_user_ids_or_names(authority, leaves):
+@pytest.fixture
+def json_log() -> Iterator[io.StringIO]:
+    """The package's JSON log captured in memory; the logger's previous set-up is restored afterwards."""
+    logger = get_logger()
+    saved = (list(logger.handlers), logger.level, logger.propagate)
     stream = io.StringIO()
     configure_json_logging(logging.INFO, stream)
+    yield stream
+    logger.handlers[:], logger.level, logger.propagate = saved[0], saved[1], saved[2]
+
+
+def test_logs_are_json_lines_without_user_ids_or_names(authority, leaves, json_log):
+    stream = json_log
     calls: list[str] = []
     verifier = AlexaRequestVerifier(
         SKILL_ID, roots=[authority.root], fetcher=chain_fetcher(leaves), clock=lambda: NOW
@@ -338,7 +348,6 @@ def test_logs_are_json_lines_without_user_ids_or_names(authority, leaves):
         )
     finally:
         stop()
-        configure_json_logging(logging.INFO)  # back to stderr for later tests
     assert (ok.status_code, rejected.status_code) == (200, 400)
     entries = [json.loads(line) for line in stream.getvalue().splitlines()]
     events = [(e["event"], e.get("status"), e.get("intent"), e.get("reason")) for e in entries]
