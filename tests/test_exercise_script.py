@@ -324,7 +324,7 @@ def test_resume_offer_names_who_had_the_floor(content: Content) -> None:
         "Shall we pick up there?"
     )
     timed_out = handle(swapped, Event.TIME_OUT).exercise
-    assert script.resume_offer(timed_out, content).startswith("Welcome back. You took a time out")
+    assert script.resume_offer(timed_out, content).startswith("You took a time out")
     assert script.resume_offer(Exercise(phase=Phase.DONE), content) == (
         "There's no unfinished listening exercise to pick up."
     )
