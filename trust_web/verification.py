@@ -297,6 +297,8 @@ class AlexaRequestVerifier:
         if not cert_url or not signature:
             raise MissingHeader(f"{CERT_URL_HEADER} and {SIGNATURE_HEADER} headers are required")
         now = self._clock()
+        if now.tzinfo is None:  # an injected clock may give naive UTC; comparisons need an aware time
+            now = now.replace(tzinfo=UTC)
         leaf = self.signing_certificate(check_cert_url(cert_url), now)
         check_signature(leaf, signature, body)
         envelope = parse_envelope(body)

@@ -21,6 +21,7 @@ SCHEMA_VERSION = 2
 STEP_COUNT = 8
 MAX_NAMES = 2
 MAX_NAME_LENGTH = 40
+MAX_TIMER_ID_LENGTH = 128
 FLOOR_MINUTES_RANGE = range(1, 61)
 
 # Schema 1, the shape stored before this module existed (no "schema_version", no "version"):
@@ -44,6 +45,7 @@ class Progress:
     last_exercise_date: str | None = None
     unfinished_exercise: dict[str, Any] | None = None  # owned by the exercise module, stored as given
     floor_minutes: int | None = None
+    timer_id: str | None = None  # the Alexa timer running a long floor, so any later session can cancel it
     first_visit: str | None = None
     last_visit: str | None = None
     restarts: int = 0  # times the household started over: lets a merge tell a reset from stale data
@@ -68,6 +70,7 @@ class Progress:
             "last_exercise_date": _iso_date(self.last_exercise_date),
             "unfinished_exercise": _unfinished(self.unfinished_exercise),
             "floor_minutes": _int_in(self.floor_minutes, FLOOR_MINUTES_RANGE, None),
+            "timer_id": _timer_id(self.timer_id),
             "first_visit": _iso_date(self.first_visit),
             "last_visit": _iso_date(self.last_visit),
             "restarts": _int_in(self.restarts, _COUNTER_RANGE, 0),
@@ -96,6 +99,7 @@ class Progress:
             last_exercise_date=_iso_date(data.get("last_exercise_date")),
             unfinished_exercise=_unfinished(data.get("unfinished_exercise")),
             floor_minutes=_int_in(data.get("floor_minutes"), FLOOR_MINUTES_RANGE, None),
+            timer_id=_timer_id(data.get("timer_id")),
             first_visit=first_visit or last_visit,
             last_visit=last_visit or first_visit,
             restarts=_int_in(data.get("restarts"), _COUNTER_RANGE, 0),
@@ -158,8 +162,9 @@ def merge(base: Progress | None, ours: Progress, theirs: Progress) -> Progress:
     - sets (steps_heard, details_heard): theirs plus what this session added (ours - base); with no reset
       on either side that is the union of ours and theirs.
     - counters (exercises_completed, restarts): theirs + what this session added (ours - base, never < 0).
-    - scalars (names, current_step, floor_minutes, unfinished_exercise): ours if this session changed the
-      value relative to base, else theirs (the other device's change is kept when we did not touch it).
+    - scalars (names, current_step, floor_minutes, unfinished_exercise, timer_id): ours if this session
+      changed the value relative to base, else theirs (the other device's change is
+      kept when we did not touch it).
     - dates: last_visit and last_exercise_date take the later date; first_visit the earlier one (it is the
       household's first visit, so "max" would move it forward).
     - start over: if this session started over (ours.restarts > base.restarts), the household's latest wish
@@ -189,6 +194,7 @@ def merge(base: Progress | None, ours: Progress, theirs: Progress) -> Progress:
         last_exercise_date=_max_date(mine.last_exercise_date, other.last_exercise_date),
         unfinished_exercise=scalar("unfinished_exercise"),
         floor_minutes=scalar("floor_minutes"),
+        timer_id=scalar("timer_id"),
         first_visit=_min_date(mine.first_visit, other.first_visit),
         last_visit=_max_date(mine.last_visit, other.last_visit),
         restarts=other.restarts + added("restarts"),
@@ -268,6 +274,11 @@ def _names(value: Any) -> tuple[str, ...]:
         return ()
     cleaned = [name for name in map(_clean_name, value) if name]
     return tuple(cleaned[:MAX_NAMES])
+
+
+def _timer_id(value: Any) -> str | None:
+    """An Alexa timer id: an opaque token, bounded so a bad value cannot grow the item."""
+    return value if isinstance(value, str) and 0 < len(value) <= MAX_TIMER_ID_LENGTH else None
 
 
 def _unfinished(value: Any) -> dict[str, Any] | None:

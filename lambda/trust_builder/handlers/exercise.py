@@ -31,7 +31,6 @@ from trust_builder.exercise import handle as exercise_event
 from trust_builder.speech import Speech
 
 STATE = "exercise"  # session attribute: the exercise as plain data
-TIMER_ID = "timer_id"  # session attribute: the timer set for the current floor, so "next" can cancel it
 
 INTENT_EVENTS = {
     "NamesIntent": Event.NAMES,
@@ -117,25 +116,35 @@ def offer_resume(handler_input: HandlerInput, unfinished: Exercise) -> Response:
     return respond(handler_input, Speech(text), Speech(content.phrase("speech.help.resume_offer")))
 
 
+def running_timer(handler_input: HandlerInput) -> str | None:
+    """The id of the timer running a long floor. Kept with the household's progress, not the session:
+    a timer floor always ends its session, and a later one must be able to cancel the timer."""
+    progress = household.current(handler_input)
+    return progress.timer_id if progress else None
+
+
 def _respond(handler_input: HandlerInput, outcome: Outcome) -> Response:
     """Renders an outcome, runs its timer action, keeps and checkpoints its state."""
     content = content_for(handler_input)
     directives = []
+    timer_id = running_timer(handler_input)
     if outcome.timer is TimerAction.ASK_PERMISSION:
         if timers.has_timer_permission(handler_input.request_envelope):
             outcome = exercise_event(outcome.exercise, Event.TIMER_PERMISSION_GRANTED)
         else:
             directives.append(timers.consent_directive())
-    elif outcome.timer is TimerAction.START:
-        outcome = _start_timer(handler_input, outcome)
-    elif outcome.timer is TimerAction.CANCEL:
-        timers.cancel_timer(handler_input, session(handler_input).pop(TIMER_ID, None))
+    if outcome.timer is TimerAction.START:
+        timers.cancel_timer(handler_input, timer_id)  # one timer per exercise: labels must be unique
+        outcome, timer_id = _start_timer(handler_input, outcome)
+    if timer_id and not outcome.exercise.timer_running:  # the floor it timed is over, skipped or stopped
+        timers.cancel_timer(handler_input, timer_id)
+        timer_id = None
 
     attributes = session(handler_input)
     state = outcome.exercise
     attributes[STATE] = None if state.is_over else state.to_dict()
     attributes[MODE] = replies.MENU if state.is_over or outcome.ends_session else replies.EXERCISE
-    saved = _checkpoint(handler_input, outcome)
+    saved = _checkpoint(handler_input, outcome, timer_id)
 
     rendered = exercise_script.render(outcome, content)
     speech = rendered.speech
@@ -151,7 +160,7 @@ def _respond(handler_input: HandlerInput, outcome: Outcome) -> Response:
     return respond(handler_input, speech, rendered.reprompt, card=card)
 
 
-def _checkpoint(handler_input: HandlerInput, outcome: Outcome) -> bool:
+def _checkpoint(handler_input: HandlerInput, outcome: Outcome, timer_id: str | None) -> bool:
     """Stores what a phase change, names, floor time or completion changed. True if all is saved."""
     state = outcome.exercise
     names = [name for name in state.names if name]
@@ -165,14 +174,17 @@ def _checkpoint(handler_input: HandlerInput, outcome: Outcome) -> bool:
             progress.set_names(names)
         if state.floor_seconds % 60 == 0 and progress.floor_minutes != floor_minutes:
             progress.floor_minutes = floor_minutes
+        progress.timer_id = timer_id
 
-    # Only at checkpoints: a phase entered or left, the exercise finished, or the session about to close.
-    if outcome.entered or outcome.completed or outcome.ends_session or state.is_over:
+    # Only at checkpoints: a phase entered or left, the exercise finished, the session about to close.
+    checkpoint = outcome.entered or outcome.completed or outcome.ends_session or state.is_over
+    if checkpoint or timer_id != running_timer(handler_input):
         return household.record(handler_input, change)
     return True
 
 
-def _start_timer(handler_input: HandlerInput, outcome: Outcome) -> Outcome:
+def _start_timer(handler_input: HandlerInput, outcome: Outcome) -> tuple[Outcome, str | None]:
+    """Sets the floor's timer: the outcome to render and the new timer's id, or the fallback outcome."""
     content = content_for(handler_input)
     state = outcome.exercise
     result = timers.start_timer(
@@ -185,9 +197,8 @@ def _start_timer(handler_input: HandlerInput, outcome: Outcome) -> Outcome:
         fallback_text=content.phrase("speech.timer.announce"),
     )
     if result.ok:
-        session(handler_input)[TIMER_ID] = result.timer_id
-        return outcome
-    return exercise_event(state, Event.TIMER_FAILED)
+        return outcome, result.timer_id
+    return exercise_event(state, Event.TIMER_FAILED), None
 
 
 class ParkExerciseInterceptor(AbstractRequestInterceptor):
@@ -244,6 +255,7 @@ class ResumeOfferHandler(AbstractRequestHandler):
             "AMAZON.YesIntent",
             "AMAZON.NoIntent",
             "AMAZON.ResumeIntent",
+            "AMAZON.NextIntent",
             "StartExerciseIntent",
         )
 
@@ -252,12 +264,14 @@ class ResumeOfferHandler(AbstractRequestHandler):
         if state is None:
             return replies.menu(handler_input)
         if is_intent_name("AMAZON.NoIntent")(handler_input):
-            outcome = exercise_event(state, Event.NO)
-            _checkpoint(handler_input, outcome)
+            timers.cancel_timer(handler_input, running_timer(handler_input))
+            _checkpoint(handler_input, exercise_event(state, Event.NO), None)
             session(handler_input)[STATE] = None
             content = content_for(handler_input)
             return replies.menu(handler_input, lead=Speech(content.phrase("speech.resume.no_thanks")))
-        return _respond(handler_input, exercise_event(state, Event.RESUME))
+        # "next" moves on from where they were (a running floor timer is then cancelled); yes resumes.
+        event = Event.NEXT if is_intent_name("AMAZON.NextIntent")(handler_input) else Event.RESUME
+        return _respond(handler_input, exercise_event(state, event))
 
 
 class TimerRelaunchHandler(AbstractRequestHandler):

@@ -14,7 +14,7 @@ from ask_sdk_model import Response
 
 from trust_builder import household, replies, timers
 from trust_builder.alexa import content_for, respond, session
-from trust_builder.handlers.exercise import TIMER_ID
+from trust_builder.progress import Progress
 from trust_builder.safety import help_line
 from trust_builder.speech import Speech
 
@@ -25,15 +25,19 @@ class SafetyHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         line = help_line(get_locale(handler_input))
-        attributes = session(handler_input)
-        timers.cancel_timer(handler_input, attributes.get(TIMER_ID))
         progress = household.current(handler_input)
-        if progress is not None and progress.unfinished_exercise:
-            household.record(handler_input, lambda p: setattr(p, "unfinished_exercise", None))
-        attributes.clear()
+        if progress is not None and (progress.unfinished_exercise or progress.timer_id):
+            timers.cancel_timer(handler_input, progress.timer_id)
+            household.record(handler_input, _drop_exercise)
+        session(handler_input).clear()
         return respond(
             handler_input, Speech(line.speech), card=(line.card_title, line.card_text), end_session=True
         )
+
+
+def _drop_exercise(progress: Progress) -> None:
+    progress.unfinished_exercise = None
+    progress.timer_id = None
 
 
 class ProfessionalHelpHandler(AbstractRequestHandler):
