@@ -16,11 +16,13 @@ SKILL_ID_ENV = "ALEXA_SKILL_ID"
 
 
 def build_skill_from_env() -> CustomSkill:
-    """The same skill the Lambda serves, on the embedded storage unless the environment selects DynamoDB."""
+    """The same skill the Lambda serves (timers included), on the embedded storage unless the environment
+    selects DynamoDB."""
     from trust_builder.skill import build_skill
     from trust_builder.storage import adapter_from_env
+    from trust_builder.timers import BoundedApiClient
 
-    return build_skill(adapter_from_env())
+    return build_skill(adapter_from_env(), api_client=BoundedApiClient())
 
 
 def build_app(skill_id: str | None, *, verify: bool = True) -> Flask:
