@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -429,3 +430,72 @@ def test_timer_api_failure_falls_back_to_a_one_response_floor_fault_injected(han
     assert api.timers == {}
     assert "Alex, now sum up" in say(echo, "next").speech_text
     assert stored_item(user)["unfinished_exercise"]["floor"] == 180
+
+
+# --- a phase that played to its end, then a stop or a closed session -----------------------------------
+
+
+class Clock:
+    """The device's clock, moved on by hand: request timestamps are how the skill knows what has played."""
+
+    def __init__(self) -> None:
+        self.moment = datetime(2026, 11, 26, 19, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+    def wait(self, seconds: float) -> None:
+        self.moment += timedelta(seconds=seconds)
+
+
+FLOOR_SETUP = ("open trust builder", "start the listening exercise", "Sam and Alex", "Sam goes first", "next")
+
+
+def _floor_played(handler, clock: Clock, user: str) -> LocalDevice:
+    echo = device(handler, user, clock=clock)
+    say(echo, *FLOOR_SETUP)
+    floor = say(echo, "skip the rules")
+    assert "Sam, you have the floor" in floor.speech_text
+    clock.wait(floor.seconds)
+    return echo
+
+
+def test_silence_after_a_played_floor_resumes_at_the_reflection(handler) -> None:
+    clock, user = Clock(), household_id("played-floor")
+    echo = _floor_played(handler, clock, user)
+    checked(echo.silence())
+    closed = checked(echo.silence())
+    assert not closed.session_open
+    offer = say(device(handler, user, clock=clock), "open trust builder")
+    assert "Alex was summing up what Sam said" in offer.speech_text
+    assert (
+        "Alex, now sum up" in say(device(handler, user, clock=clock), "open trust builder", "yes").speech_text
+    )
+
+
+def test_stop_after_a_played_floor_resumes_at_the_reflection(handler) -> None:
+    clock, user = Clock(), household_id("played-stop")
+    echo = _floor_played(handler, clock, user)
+    assert not say(echo, "stop").session_open
+    assert "Alex was summing up" in say(device(handler, user, clock=clock), "open trust builder").speech_text
+
+
+def test_stop_in_the_middle_of_a_floor_resumes_that_floor(handler) -> None:
+    clock, user = Clock(), household_id("mid-floor")
+    echo = device(handler, user, clock=clock)
+    say(echo, *FLOOR_SETUP, "skip the rules")
+    clock.wait(30)  # "Alexa, stop" barged in half a minute into Sam's two minutes
+    say(echo, "stop")
+    assert "Sam had the floor" in say(device(handler, user, clock=clock), "open trust builder").speech_text
+
+
+def test_stop_after_the_last_chime_counts_the_exercise_as_done(handler) -> None:
+    clock, user = Clock(), household_id("done-on-stop")
+    echo = device(handler, user, clock=clock)
+    say(echo, *FLOOR_SETUP, "skip the rules", "next", "yes", "next")
+    appreciation = say(echo, "yes")
+    assert "appreciated" in appreciation.speech_text
+    clock.wait(appreciation.seconds)
+    assert "Goodbye" in say(echo, "stop").speech_text
+    report = say(device(handler, user, clock=clock), "open trust builder", "how are we doing")
+    assert "finished the listening exercise once" in report.speech_text

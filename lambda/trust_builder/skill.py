@@ -57,6 +57,7 @@ def build_skill_builder(
         standard.HelpHandler(),
         standard.StopHandler(),
         standard.NavigateHomeHandler(),
+        exercise.ExerciseSessionEndedHandler(),
         standard.SessionEndedHandler(),
         skill_events.SkillDisabledHandler(),
         standard.FallbackHandler(),

@@ -8,6 +8,7 @@ session can be resumed), and drives the Timers API when a floor is longer than o
 from __future__ import annotations
 
 import random
+from datetime import datetime, timedelta
 
 from ask_sdk_core.dispatch_components import AbstractRequestHandler, AbstractRequestInterceptor
 from ask_sdk_core.handler_input import HandlerInput
@@ -19,6 +20,7 @@ from trust_builder.alexa import (
     MODE,
     content_for,
     intent_name,
+    now,
     respond,
     session,
     slot_number,
@@ -28,9 +30,12 @@ from trust_builder.alexa import (
 from trust_builder.exercise import Event, Exercise, InvalidState, Outcome, TimerAction
 from trust_builder.exercise import begin as begin_exercise
 from trust_builder.exercise import handle as exercise_event
-from trust_builder.speech import Speech
+from trust_builder.speech import Sound, Speech, duration
 
 STATE = "exercise"  # session attribute: the exercise as plain data
+# Session attribute: when the timed part of the last response (its end chime) will have played, as ISO time.
+# A stop or a closed session after that means the phase was completed, so a later resume moves on.
+TIMED_UNTIL = "timed_until"
 
 INTENT_EVENTS = {
     "NamesIntent": Event.NAMES,
@@ -147,6 +152,7 @@ def _respond(handler_input: HandlerInput, outcome: Outcome) -> Response:
     saved = _checkpoint(handler_input, outcome, timer_id)
 
     rendered = exercise_script.render(outcome, content)
+    _note_timed_part(handler_input, outcome, rendered.speech)
     speech = rendered.speech
     if not saved:
         speech = Speech(content.phrase("speech.storage.save_failed")).extend(speech)
@@ -158,6 +164,26 @@ def _respond(handler_input: HandlerInput, outcome: Outcome) -> Response:
     if rendered.ends_session:
         return respond(handler_input, speech, card=card, end_session=True)
     return respond(handler_input, speech, rendered.reprompt, card=card)
+
+
+def _note_timed_part(handler_input: HandlerInput, outcome: Outcome, speech: Speech) -> None:
+    attributes = session(handler_input)
+    if not outcome.entered:
+        return
+    attributes.pop(TIMED_UNTIL, None)
+    end = next((i for i, part in enumerate(speech.parts) if part == Sound("end")), None)
+    if end is not None:
+        played = timedelta(seconds=duration(speech.parts[:end]))
+        attributes[TIMED_UNTIL] = (now(handler_input) + played).isoformat()
+
+
+def _with_completed_phase(handler_input: HandlerInput, state: Exercise) -> Outcome | None:
+    """If the timed phase just sent has played to its end chime, the outcome of moving past it; else None."""
+    until = session(handler_input).get(TIMED_UNTIL)
+    if not until or now(handler_input) < datetime.fromisoformat(until):
+        return None
+    session(handler_input).pop(TIMED_UNTIL, None)
+    return exercise_event(state, Event.NEXT)
 
 
 def _checkpoint(handler_input: HandlerInput, outcome: Outcome, timer_id: str | None) -> bool:
@@ -241,10 +267,35 @@ class InExerciseHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         event = INTENT_EVENTS[intent_name(handler_input)]
-        outcome = exercise_event(
-            _exercise(handler_input), event, value=_event_value(handler_input, event), rng=self.rng
-        )
+        state = _exercise(handler_input)
+        if event in (Event.STOP, Event.TIME_OUT):
+            moved_on = _with_completed_phase(handler_input, state)
+            if moved_on is not None and moved_on.completed:  # "stop" after the last chime: it's done
+                _checkpoint(handler_input, moved_on, None)
+                return replies.goodbye(handler_input)
+            if moved_on is not None:
+                state = moved_on.exercise
+        outcome = exercise_event(state, event, value=_event_value(handler_input, event), rng=self.rng)
         return _respond(handler_input, outcome)
+
+
+class ExerciseSessionEndedHandler(AbstractRequestHandler):
+    """The session closed during the exercise (silence after the prompt, "exit"): remember where they are,
+    past the phase if its time had fully played, so a resume does not repeat a finished floor."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return (
+            is_request_type("SessionEndedRequest")(handler_input)
+            and session(handler_input).get(MODE) == replies.EXERCISE
+            and _exercise(handler_input) is not None
+        )
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        moved_on = _with_completed_phase(handler_input, _exercise(handler_input))
+        if moved_on is not None:
+            _checkpoint(handler_input, moved_on, running_timer(handler_input))
+        household.flush(handler_input)
+        return handler_input.response_builder.response
 
 
 class ResumeOfferHandler(AbstractRequestHandler):
