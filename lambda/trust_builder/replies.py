@@ -62,7 +62,7 @@ def read_step(handler_input: HandlerInput, number: int, *, lead: Speech | None =
         handler_input,
         speech,
         Speech(content.phrase(reprompt_key, next=number + 1)),
-        card=(content.phrase("speech.steps.heading", number=number, title=step.title), step.summary),
+        card=(content.phrase("speech.steps.card_title", number=number, title=step.title), step.summary),
     )
 
 
@@ -83,7 +83,8 @@ def read_detail(handler_input: HandlerInput, number: int) -> Response:
         offer(handler_input, OFFER_STEP, number + 1)
         speech.pause(0.5).say(content.phrase("speech.steps.go_on_prompt", next=number + 1))
         reprompt = Speech(content.phrase("speech.steps.go_on_reprompt", next=number + 1))
-    return respond(handler_input, speech, reprompt, card=(step.title, step.detail))
+    title = content.phrase("speech.steps.card_title", number=number, title=step.title)
+    return respond(handler_input, speech, reprompt, card=(title, step.detail))
 
 
 def read_closing(handler_input: HandlerInput) -> Response:
