@@ -26,7 +26,7 @@ SKILL_ID = "amzn1.ask.skill.00000000-test-4000-8000-000000000001"
 
 
 @cache
-def _key(label: str) -> rsa.RSAPrivateKey:
+def key_for(label: str) -> rsa.RSAPrivateKey:
     """One 2048-bit key per role, generated once per process (the webpki policy rejects smaller RSA keys)."""
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
@@ -35,7 +35,7 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def _ca_certificate(
+def ca_certificate(
     subject: str, key: rsa.RSAPrivateKey, issuer: x509.Certificate | None, issuer_key: rsa.RSAPrivateKey
 ) -> x509.Certificate:
     now = datetime.now(UTC)
@@ -87,10 +87,10 @@ class SigningAuthority:
     """Root CA -> intermediate -> leaves, like Amazon's chain. `name` keeps two authorities distinct."""
 
     def __init__(self, name: str = "Trust Builder Test") -> None:
-        self.root_key = _key(f"{name} root")
-        self.root = _ca_certificate(f"{name} Root CA", self.root_key, None, self.root_key)
-        self.intermediate_key = _key(f"{name} intermediate")
-        self.intermediate = _ca_certificate(
+        self.root_key = key_for(f"{name} root")
+        self.root = ca_certificate(f"{name} Root CA", self.root_key, None, self.root_key)
+        self.intermediate_key = key_for(f"{name} intermediate")
+        self.intermediate = ca_certificate(
             f"{name} Intermediate CA", self.intermediate_key, self.root, self.root_key
         )
 
@@ -101,7 +101,7 @@ class SigningAuthority:
         not_after: datetime | None = None,
     ) -> Leaf:
         now = datetime.now(UTC)
-        key = _key("leaf")
+        key = key_for("leaf")
         builder = (
             x509.CertificateBuilder()
             .subject_name(_name(SIGNING_NAME))
@@ -197,4 +197,4 @@ def encode(envelope: Mapping[str, Any]) -> bytes:
 
 def other_key() -> rsa.RSAPrivateKey:
     """A key no certificate here belongs to: signatures made with it must not verify."""
-    return _key("unrelated")
+    return key_for("unrelated")

@@ -429,12 +429,8 @@ def handle(
         )
         interrupted = replace(_idle(exercise), phase=phase, return_phase=exercise.phase)
         return _leave(exercise, interrupted, happened, entered=True, ends_session=True)
-    if event is Event.HELP:
-        return Outcome(exercise, Happened.HELP)
-    if event is Event.REPEAT:
-        return Outcome(exercise, Happened.REPEATED)
-    if event is Event.FALLBACK:
-        return Outcome(exercise, Happened.NOT_UNDERSTOOD)
+    if event in _IN_PLACE:
+        return Outcome(exercise, _IN_PLACE[event])
     if event is Event.PAUSE:
         if exercise.paused:
             return Outcome(exercise, Happened.STILL_PAUSED)
@@ -453,6 +449,13 @@ def handle(
         return _enter(exercise, Happened.RESUMED)
     return _PHASE_HANDLERS[exercise.phase](exercise, event, value, rng)
 
+
+# Events answered where the exercise stands, in every phase: nothing changes.
+_IN_PLACE = {
+    Event.HELP: Happened.HELP,
+    Event.REPEAT: Happened.REPEATED,
+    Event.FALLBACK: Happened.NOT_UNDERSTOOD,
+}
 
 _TIMER_EVENTS = frozenset(
     {Event.TIMER_PERMISSION_GRANTED, Event.TIMER_PERMISSION_DENIED, Event.TIMER_FAILED, Event.TIMER_DONE}
@@ -508,12 +511,8 @@ def _not_now(exercise: Exercise) -> Outcome:
 def _when_over(exercise: Exercise, event: Event) -> Outcome:
     if event is Event.STOP:
         return Outcome(exercise, Happened.GOODBYE, ends_session=True)
-    if event is Event.HELP:
-        return Outcome(exercise, Happened.HELP)
-    if event is Event.REPEAT:
-        return Outcome(exercise, Happened.REPEATED)
-    if event is Event.FALLBACK:
-        return Outcome(exercise, Happened.NOT_UNDERSTOOD)
+    if event in _IN_PLACE:
+        return Outcome(exercise, _IN_PLACE[event])
     return _not_now(exercise)
 
 
@@ -530,12 +529,8 @@ def _when_interrupted(exercise: Exercise, event: Event) -> Outcome:
         return Outcome(
             replace(exercise, phase=Phase.TIMED_OUT), Happened.TIMED_OUT, entered=True, ends_session=True
         )
-    if event is Event.HELP:
-        return Outcome(exercise, Happened.HELP)
-    if event is Event.REPEAT:
-        return Outcome(exercise, Happened.REPEATED)
-    if event is Event.FALLBACK:
-        return Outcome(exercise, Happened.NOT_UNDERSTOOD)
+    if event in _IN_PLACE:
+        return Outcome(exercise, _IN_PLACE[event])
     return _not_now(exercise)
 
 
