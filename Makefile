@@ -12,6 +12,7 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed node_modules/.installed
 	@$(PY) scripts/sync_models.py --check
 	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check --quiet .
 	@$(VENV)/bin/cfn-lint template.yaml
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
