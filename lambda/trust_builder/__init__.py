@@ -1,0 +1,1 @@
+"""Trust Builder: an Alexa skill that coaches couples through rebuilding trust (see README.md)."""

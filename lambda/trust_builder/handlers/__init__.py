@@ -1,0 +1,1 @@
+"""Request handlers, one module per concern; skill.py registers them in priority order."""
