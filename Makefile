@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PYTHONPATH := lambda:.
 
-.PHONY: run test lint serve bench sync-models clean
+.PHONY: run test lint typecheck serve bench sync-models clean
 
 run: $(VENV)/.installed
 	@$(PY) -m trust_console $(ARGS)
@@ -13,12 +13,17 @@ test: $(VENV)/.installed node_modules/.installed
 	@$(PY) scripts/sync_models.py --check
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check --quiet .
+	@$(VENV)/bin/mypy
 	@$(VENV)/bin/cfn-lint template.yaml
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
+
+# Static types, configured in pyproject.toml ([tool.mypy]): the skill, the console and the web service.
+typecheck: $(VENV)/.installed
+	@$(VENV)/bin/mypy
 
 serve: $(VENV)/.installed
 	@$(PY) -m trust_web $(ARGS)

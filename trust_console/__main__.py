@@ -7,6 +7,7 @@ network: the skill runs in-process with its SQLite store, or behind --endpoint o
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import time
@@ -175,7 +176,7 @@ def main(
         if not line:
             break
         text = line.rstrip("\r\n")
-        show(lambda text=text: device.say(text))
+        show(functools.partial(device.say, text))
     if interactive:
         stdout.write("\n")
     if device.session_open:

@@ -23,7 +23,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -259,6 +259,12 @@ class HttpFetcher:
         return data
 
 
+class Headers(Protocol):
+    """What `verify` reads headers through: a plain dict, or a web framework's case-insensitive headers."""
+
+    def get(self, key: str, /) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class _CachedChain:
     leaf: x509.Certificate
@@ -291,7 +297,7 @@ class AlexaRequestVerifier:
         self._lock = threading.Lock()
         self._url_locks: dict[str, threading.Lock] = {}
 
-    def verify(self, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
+    def verify(self, headers: Headers, body: bytes) -> dict[str, Any]:
         cert_url = headers.get(CERT_URL_HEADER)
         signature = headers.get(SIGNATURE_HEADER)
         if not cert_url or not signature:

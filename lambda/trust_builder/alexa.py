@@ -9,8 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import get_locale, get_request_type
-from ask_sdk_model import Response
+from ask_sdk_model import IntentRequest, Response
 from ask_sdk_model.slu.entityresolution import StatusCode
 from ask_sdk_model.ui import Reprompt, SimpleCard, SsmlOutputSpeech
 
@@ -25,18 +24,30 @@ LAST = "last"
 _NO_SESSION = "no_session"  # request attribute standing in for session attributes outside a session
 
 
+def locale(handler_input: HandlerInput) -> str | None:
+    """The request's locale, or None when it has none (content falls back to the default locale).
+
+    Typed wrapper for the SDK's `get_locale`, whose type comment says `AnyStr` (str or bytes)."""
+    request = handler_input.request_envelope.request
+    return request.locale if request is not None else None
+
+
 def content_for(handler_input: HandlerInput) -> content.Content:
-    return content.load(get_locale(handler_input))
+    return content.load(locale(handler_input))
 
 
 def session(handler_input: HandlerInput) -> dict[str, Any]:
     """The session attributes; a request outside any session (a skill event) gets a scratch dict."""
     manager = handler_input.attributes_manager
     if handler_input.request_envelope.session is None:
-        return manager.request_attributes.setdefault(_NO_SESSION, {})
-    if manager.session_attributes is None:
-        manager.session_attributes = {}
-    return manager.session_attributes
+        scratch = manager.request_attributes.get(_NO_SESSION)
+        if not isinstance(scratch, dict):  # the SDK types request attributes as plain objects
+            scratch = manager.request_attributes[_NO_SESSION] = {}
+        return scratch
+    attributes = manager.session_attributes
+    if attributes is None:
+        attributes = manager.session_attributes = {}
+    return attributes
 
 
 def mode(handler_input: HandlerInput) -> str | None:
@@ -44,24 +55,30 @@ def mode(handler_input: HandlerInput) -> str | None:
 
 
 def intent_name(handler_input: HandlerInput) -> str | None:
-    if get_request_type(handler_input) != "IntentRequest":
+    request = handler_input.request_envelope.request
+    if not isinstance(request, IntentRequest) or request.intent is None:
         return None
-    return handler_input.request_envelope.request.intent.name
+    return request.intent.name
 
 
 def today(handler_input: HandlerInput) -> date:
     """The request's date (UTC): deterministic in tests, and no clock reads inside the skill."""
-    stamp = handler_input.request_envelope.request.timestamp
+    stamp = _timestamp(handler_input)
     if isinstance(stamp, datetime):
         return stamp.astimezone(UTC).date() if stamp.tzinfo else stamp.date()
     return datetime.now(UTC).date()
 
 
 def now(handler_input: HandlerInput) -> datetime:
-    stamp = handler_input.request_envelope.request.timestamp
+    stamp = _timestamp(handler_input)
     if isinstance(stamp, datetime):
         return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
     return datetime.now(UTC)
+
+
+def _timestamp(handler_input: HandlerInput) -> datetime | None:
+    request = handler_input.request_envelope.request
+    return request.timestamp if request is not None else None
 
 
 def _slot(handler_input: HandlerInput, name: str):

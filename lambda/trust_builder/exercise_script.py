@@ -29,6 +29,13 @@ class Rendered:
     card_title: str | None = None
     card_text: str | None = None
 
+    @property
+    def card(self) -> tuple[str, str] | None:
+        """(title, text) for the app's card, or None when this response has none."""
+        if not self.card_title or self.card_text is None:
+            return None
+        return self.card_title, self.card_text
+
 
 # Outcomes that open with an acknowledgement (exercise.ack.<value>); the rest go straight to the phase.
 _ACKNOWLEDGED = frozenset(Happened) - {

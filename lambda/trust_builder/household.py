@@ -99,4 +99,7 @@ def forget(handler_input: HandlerInput) -> bool:
 
 
 def _store(handler_input: HandlerInput) -> ProgressStore:
-    return handler_input.attributes_manager.request_attributes[STORE]
+    store = handler_input.attributes_manager.request_attributes[STORE]
+    if not isinstance(store, ProgressStore):  # the SDK types request attributes as plain objects
+        raise TypeError("no ProgressStore for this request: LoadProgressInterceptor did not run")
+    return store

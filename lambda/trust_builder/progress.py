@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 SCHEMA_VERSION = 2
 STEP_COUNT = 8
@@ -229,7 +229,10 @@ def _step_list(values: Any) -> list[int]:
     return sorted(step for step in steps if step is not None)
 
 
-def _int_in(value: Any, allowed: range, default: int | None) -> int | None:
+_Default = TypeVar("_Default", bound=int | None)
+
+
+def _int_in(value: Any, allowed: range, default: _Default) -> int | _Default:
     """An integral number (int, Decimal, integral float) inside `allowed`, else `default`. Never bool."""
     if isinstance(value, bool) or not isinstance(value, int | Decimal | float):
         return default

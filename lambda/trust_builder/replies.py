@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
@@ -27,7 +29,7 @@ OFFER_CLOSING = "closing"
 OFFER_EXERCISE = "exercise"
 
 
-def join_names(names: list[str | None], content: Content) -> str:
+def join_names(names: Sequence[str | None], content: Content) -> str:
     given = [name for name in names if name]
     if len(given) == 2:
         return f"{given[0]} {content.phrase('speech.words.and')} {given[1]}"
@@ -38,8 +40,15 @@ def offer(handler_input: HandlerInput, kind: str | None, step: int | None = None
     session(handler_input)[OFFER] = {"kind": kind, "step": step} if kind else None
 
 
-def read_step(handler_input: HandlerInput, number: int, *, lead: Speech | None = None) -> Response:
-    """Reads a step's summary, marks it heard, and offers the detail."""
+def read_step(
+    handler_input: HandlerInput,
+    number: int,
+    *,
+    lead: Speech | None = None,
+    card: tuple[str, str] | None = None,
+) -> Response:
+    """Reads a step's summary, marks it heard, and offers the detail. The card shows the summary unless
+    `card` (title, text) is given."""
     content = content_for(handler_input)
     step = content.step(number)
     speech = Speech()
@@ -57,12 +66,14 @@ def read_step(handler_input: HandlerInput, number: int, *, lead: Speech | None =
     attributes[MODE] = STEPS
     attributes[STEP] = number
     offer(handler_input, OFFER_DETAIL, number)
+    if card is None:
+        card = (content.phrase("speech.steps.card_title", number=number, title=step.title), step.summary)
     reprompt_key = "speech.steps.more_reprompt_last" if number == STEP_COUNT else "speech.steps.more_reprompt"
     return respond(
         handler_input,
         speech,
         Speech(content.phrase(reprompt_key, next=number + 1)),
-        card=(content.phrase("speech.steps.card_title", number=number, title=step.title), step.summary),
+        card=card,
     )
 
 

@@ -30,7 +30,9 @@ from trust_builder.storage import ProgressStore
 def build_skill_builder(
     adapter: AbstractPersistenceAdapter, api_client: DefaultApiClient | None = None
 ) -> CustomSkillBuilder:
-    builder = CustomSkillBuilder(persistence_adapter=adapter, api_client=api_client)
+    builder = CustomSkillBuilder(persistence_adapter=adapter)
+    if api_client is not None:  # the SDK's type comment says ApiClient, though it defaults to None
+        builder.api_client = api_client
     for handler in (
         safety.SafetyHandler(),
         exercise.TimerRelaunchHandler(),

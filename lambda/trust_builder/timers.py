@@ -21,7 +21,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard, cast
 
 import requests
 from ask_sdk_core.api_client import DefaultApiClient
@@ -29,7 +29,7 @@ from ask_sdk_core.exceptions import ApiClientException
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import LaunchRequest, PermissionStatus, RequestEnvelope
 from ask_sdk_model.interfaces.connections import ConnectionsResponse, SendRequestDirective
-from ask_sdk_model.services import ApiClientRequest, ServiceException
+from ask_sdk_model.services import ApiClientRequest, ApiResponse, ServiceException
 from ask_sdk_model.services.timer_management import (
     AnnounceOperation,
     CreationBehavior,
@@ -92,11 +92,13 @@ class BoundedApiClient(DefaultApiClient):
 
 def has_timer_permission(request_envelope: RequestEnvelope | None) -> bool:
     """True when the request says the user granted the timers scope to this skill."""
-    try:
-        scopes = request_envelope.context.system.user.permissions.scopes
-        status = scopes[TIMER_SCOPE].status
-    except (AttributeError, KeyError, TypeError):
-        return False
+    context = request_envelope.context if request_envelope is not None else None
+    system = context.system if context is not None else None
+    user = system.user if system is not None else None
+    permissions = user.permissions if user is not None else None
+    scopes = permissions.scopes if permissions is not None else None
+    scope = scopes.get(TIMER_SCOPE) if isinstance(scopes, dict) else None
+    status = scope.status if scope is not None else None
     return getattr(status, "value", status) == PermissionStatus.GRANTED.value
 
 
@@ -123,7 +125,11 @@ def consent_answer(request_envelope: RequestEnvelope | None) -> ConsentAnswer | 
     if scope is not None and scope != TIMER_SCOPE:
         return None  # an answer about another scope (e.g. reminders) is not ours to read
     status = payload.get("status")
-    return status if status in _CONSENT_ANSWERS else None  # type: ignore[return-value]
+    return status if _is_consent_answer(status) else None
+
+
+def _is_consent_answer(value: object) -> TypeGuard[ConsentAnswer]:
+    return value in _CONSENT_ANSWERS
 
 
 # --- timers -------------------------------------------------------------------------------------------
@@ -169,7 +175,7 @@ def start_timer(
         problem = "request carries no skill id"
     if problem is None and not isinstance(task_input, dict):
         problem = "task input is not a dict"
-    if problem is not None:
+    if problem is not None or skill_id is None:
         logger.warning("timer not requested: %s", problem)
         return TimerResult(ok=False, reason="error", operation="LAUNCH_TASK")
 
@@ -225,10 +231,9 @@ def launched_task_input(
     request_envelope: RequestEnvelope | None, name: str = "ContinueExercise"
 ) -> dict[str, Any] | None:
     """The task input when this LaunchRequest comes from our timer's task `name`, else None."""
-    request = getattr(request_envelope, "request", None)
-    task = getattr(request, "task", None) if isinstance(request, LaunchRequest) else None
-    task_full_name = getattr(task, "name", None)
-    if not isinstance(task_full_name, str) or task_full_name.rsplit(".", 1)[-1] != name:
+    request = request_envelope.request if request_envelope is not None else None
+    task = request.task if isinstance(request, LaunchRequest) else None
+    if task is None or not isinstance(task.name, str) or task.name.rsplit(".", 1)[-1] != name:
         return None
     return task.input if isinstance(task.input, dict) else {}
 
@@ -256,10 +261,10 @@ def _timer_service(handler_input: HandlerInput) -> TimerManagementServiceClient 
 
 
 def _skill_id(handler_input: HandlerInput) -> str | None:
-    try:
-        return handler_input.request_envelope.context.system.application.application_id or None
-    except AttributeError:
-        return None
+    context = handler_input.request_envelope.context
+    system = context.system if context is not None else None
+    application = system.application if system is not None else None
+    return (application.application_id or None) if application is not None else None
 
 
 def _create(handler_input: HandlerInput, seconds: int, label: str, operation: Operation) -> TimerResult:
@@ -279,7 +284,8 @@ def _create(handler_input: HandlerInput, seconds: int, label: str, operation: Op
         ),
     )
     try:
-        response = service.create_timer(timer_request, full_response=True)
+        # With full_response=True the client returns an ApiResponse; its type comment covers both modes.
+        response = cast(ApiResponse, service.create_timer(timer_request, full_response=True))
     except ServiceException as error:
         reason = _reason_for(error.status_code)
         logger.warning(

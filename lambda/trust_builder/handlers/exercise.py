@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from ask_sdk_core.dispatch_components import AbstractRequestHandler, AbstractRequestInterceptor
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import get_locale, get_request_type, is_intent_name, is_request_type
+from ask_sdk_core.utils import get_request_type, is_intent_name, is_request_type
 from ask_sdk_model import Response
 
 from trust_builder import exercise_script, household, replies, timers
@@ -20,6 +20,7 @@ from trust_builder.alexa import (
     MODE,
     content_for,
     intent_name,
+    locale,
     now,
     respond,
     session,
@@ -27,6 +28,7 @@ from trust_builder.alexa import (
     slot_text,
     today,
 )
+from trust_builder.content import DEFAULT_LOCALE
 from trust_builder.exercise import Event, Exercise, InvalidState, Outcome, TimerAction
 from trust_builder.exercise import begin as begin_exercise
 from trust_builder.exercise import handle as exercise_event
@@ -156,7 +158,7 @@ def _respond(handler_input: HandlerInput, outcome: Outcome) -> Response:
     speech = rendered.speech
     if not saved:
         speech = Speech(content.phrase("speech.storage.save_failed")).extend(speech)
-    card = (rendered.card_title, rendered.card_text) if rendered.card_title else None
+    card = rendered.card
     if directives:  # Alexa asks the consent question itself; the session waits for its answer
         response = respond(handler_input, speech, card=card, end_session=True, directives=directives)
         response.should_end_session = None
@@ -219,7 +221,7 @@ def _start_timer(handler_input: HandlerInput, outcome: Outcome) -> tuple[Outcome
         label=content.phrase("speech.timer.label", number=state.round + 1),
         task_input={"phase": state.phase.value},
         confirm_text=content.phrase("speech.timer.confirm", continueWithSkillName=timers.CONFIRM_PLACEHOLDER),
-        locale=get_locale(handler_input),
+        locale=locale(handler_input) or DEFAULT_LOCALE,
         fallback_text=content.phrase("speech.timer.announce"),
     )
     if result.ok:
@@ -266,8 +268,12 @@ class InExerciseHandler(AbstractRequestHandler):
         )
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        event = INTENT_EVENTS[intent_name(handler_input)]
+        name = intent_name(handler_input)
         state = _exercise(handler_input)
+        # can_handle admits only an exercise intent while an exercise runs
+        assert name is not None, "no intent"
+        assert state is not None, "no exercise"
+        event = INTENT_EVENTS[name]
         if event in (Event.STOP, Event.TIME_OUT):
             moved_on = _with_completed_phase(handler_input, state)
             if moved_on is not None and moved_on.completed:  # "stop" after the last chime: it's done
@@ -291,7 +297,8 @@ class ExerciseSessionEndedHandler(AbstractRequestHandler):
         )
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        moved_on = _with_completed_phase(handler_input, _exercise(handler_input))
+        state = _exercise(handler_input)  # can_handle saw one; checked again for the type checker
+        moved_on = _with_completed_phase(handler_input, state) if state is not None else None
         if moved_on is not None:
             _checkpoint(handler_input, moved_on, running_timer(handler_input))
         household.flush(handler_input)

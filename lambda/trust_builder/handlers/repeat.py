@@ -16,14 +16,18 @@ class RememberLastResponse(AbstractResponseInterceptor):
     """Keeps the last spoken response of an open session in the session, so "repeat" needs no re-rendering."""
 
     def process(self, handler_input: HandlerInput, response: Response) -> None:
-        if response is None or response.should_end_session or response.output_speech is None:
+        if (
+            response is None
+            or response.should_end_session
+            or is_intent_name("AMAZON.RepeatIntent")(handler_input)
+        ):
             return
-        if response.reprompt is None or is_intent_name("AMAZON.RepeatIntent")(handler_input):
+        speech = response.output_speech
+        reprompt = response.reprompt.output_speech if response.reprompt is not None else None
+        # Every response this skill speaks is SSML (alexa.respond); anything else is not repeatable.
+        if not isinstance(speech, SsmlOutputSpeech) or not isinstance(reprompt, SsmlOutputSpeech):
             return
-        session(handler_input)[LAST] = {
-            "speech": response.output_speech.ssml,
-            "reprompt": response.reprompt.output_speech.ssml,
-        }
+        session(handler_input)[LAST] = {"speech": speech.ssml, "reprompt": reprompt.ssml}
 
 
 class RepeatHandler(AbstractRequestHandler):

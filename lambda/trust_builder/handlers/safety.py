@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import get_locale, is_intent_name
+from ask_sdk_core.utils import is_intent_name
 from ask_sdk_model import Response
 
 from trust_builder import household, replies, timers
-from trust_builder.alexa import content_for, respond, session
+from trust_builder.alexa import content_for, locale, respond, session
 from trust_builder.progress import Progress
 from trust_builder.safety import help_line
 from trust_builder.speech import Speech
@@ -24,7 +24,7 @@ class SafetyHandler(AbstractRequestHandler):
         return is_intent_name("SafetyIntent")(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        line = help_line(get_locale(handler_input))
+        line = help_line(locale(handler_input))
         progress = household.current(handler_input)
         if progress is not None and (progress.unfinished_exercise or progress.timer_id):
             timers.cancel_timer(handler_input, progress.timer_id)
@@ -48,10 +48,13 @@ class ProfessionalHelpHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         content = content_for(handler_input)
-        number = content.step_by_id("professional_help").number
+        step = content.step_by_id("professional_help")
+        if step is None:  # every locale has this step (tests/test_content.py): a missing one is a content bug
+            raise LookupError(f"no professional_help step in locale {content.locale}")
         lead = Speech(content.phrase("speech.professional_help.intro"))
         lead.say(content.phrase("speech.professional_help.practical")).pause(0.5)
-        response = replies.read_step(handler_input, number, lead=lead)
-        response.card.title = content.phrase("speech.professional_help.card_title")
-        response.card.content = content.phrase("speech.professional_help.card_text")
-        return response
+        card = (
+            content.phrase("speech.professional_help.card_title"),
+            content.phrase("speech.professional_help.card_text"),
+        )
+        return replies.read_step(handler_input, step.number, lead=lead, card=card)

@@ -7,7 +7,7 @@ import logging
 from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_intent_name, is_request_type
-from ask_sdk_model import Response
+from ask_sdk_model import Response, SessionEndedRequest
 
 from trust_builder import household, replies
 from trust_builder.alexa import MODE, STEP, content_for, respond, session
@@ -65,7 +65,7 @@ class SessionEndedHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         request = handler_input.request_envelope.request
-        if request.error is not None:
+        if isinstance(request, SessionEndedRequest) and request.error is not None:
             logger.warning("session ended with error type %s", request.error.object_type)
         household.flush(handler_input)
         return handler_input.response_builder.response

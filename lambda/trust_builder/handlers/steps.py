@@ -31,7 +31,7 @@ class GoToStepHandler(AbstractRequestHandler):
         destination = navigation.requested_step(
             slot_number(handler_input, "number"), topic, [step.id for step in content.steps]
         )
-        if destination.reason is Reason.OK:
+        if destination.step is not None:  # a destination names a step exactly when the reason is OK
             return replies.read_step(handler_input, destination.step)
         reprompt = Speech(content.phrase("speech.steps.which_step_reprompt"))
         number = slot_number(handler_input, "number")
@@ -49,7 +49,7 @@ class NextStepHandler(AbstractRequestHandler):
             upcoming = replies.next_unheard_step(household.current(handler_input)) or 1
             return replies.read_step(handler_input, upcoming)
         destination = navigation.next_step(current)
-        if destination.reason is Reason.PAST_END:
+        if destination.step is None:  # past the last step
             return replies.read_closing(handler_input)
         return replies.read_step(handler_input, destination.step)
 
@@ -63,6 +63,7 @@ class PreviousStepHandler(AbstractRequestHandler):
         lead = None
         if destination.reason is Reason.BEFORE_START:
             lead = Speech(content_for(handler_input).phrase("speech.steps.before_start"))
+        assert destination.step is not None, "going back always lands on a step (the first at the start)"
         return replies.read_step(handler_input, destination.step, lead=lead)
 
 
