@@ -499,3 +499,22 @@ def test_stop_after_the_last_chime_counts_the_exercise_as_done(handler) -> None:
     assert "Goodbye" in say(echo, "stop").speech_text
     report = say(device(handler, user, clock=clock), "open trust builder", "how are we doing")
     assert "finished the listening exercise once" in report.speech_text
+
+
+@pytest.mark.parametrize(
+    ("intent", "slots"),
+    [
+        ("NamesIntent", {"firstName": "terrified"}),
+        ("NamesIntent", {"firstName": "Sam", "secondName": "scared"}),
+        ("FirstSpeakerIntent", {"firstName": "frightened"}),
+    ],
+)
+def test_distress_words_in_a_name_slot_get_the_help_line(handler, intent, slots) -> None:
+    """Alexa's first-name slot takes any word, so "I'm terrified" could arrive as a NamesIntent: it must
+    never become a partner's name, and gets the safety answer instead."""
+    echo = device(handler, household_id("distress-name"))
+    say(echo, "open trust builder", "start the listening exercise")
+    filled = {name: envelopes.slot(name, value) for name, value in slots.items()}
+    turn = checked(echo.send(envelopes.intent_request(intent, filled)))
+    assert US_LINE_SPOKEN in turn.speech_text
+    assert not turn.session_open

@@ -176,10 +176,10 @@ def test_every_custom_intent_has_at_least_eight_samples(
 
 
 @pytest.mark.parametrize("name", IMPORTANT_INTENTS)
-def test_important_intents_have_twelve_to_twenty_samples(
+def test_important_intents_have_at_least_twelve_samples(
     intents: dict[str, dict[str, Any]], name: str
 ) -> None:
-    assert 12 <= len(intents[name]["samples"]) <= 20
+    assert len(intents[name]["samples"]) >= 12
 
 
 @pytest.mark.parametrize(("name", "samples"), AGREED_SAMPLES.items())

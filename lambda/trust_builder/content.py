@@ -51,6 +51,13 @@ class Content:
             raise KeyError(f"{key!r} in locale {self.locale} is a table, not a phrase")
         return node.format(**values) if values else node
 
+    def words(self, key: str) -> frozenset[str]:
+        """The word list at a dotted key (e.g. "distress.words"), lowercased; empty if the locale has none."""
+        node: Any = self.phrases
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        return frozenset(word.lower() for word in node) if isinstance(node, list) else frozenset()
+
     def has_phrase(self, key: str) -> bool:
         try:
             self.phrase(key)

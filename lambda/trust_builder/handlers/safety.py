@@ -13,15 +13,24 @@ from ask_sdk_core.utils import is_intent_name
 from ask_sdk_model import Response
 
 from trust_builder import household, replies, timers
-from trust_builder.alexa import content_for, locale, respond, session
+from trust_builder.alexa import content_for, intent_name, locale, respond, session, slot_text
 from trust_builder.progress import Progress
 from trust_builder.safety import help_line
 from trust_builder.speech import Speech
 
+# Intents whose first-name slots could catch "I'm terrified" when a name is expected.
+NAME_SLOTS = {"NamesIntent": ("firstName", "secondName"), "FirstSpeakerIntent": ("firstName",)}
+
+
+def _distress_heard_as_a_name(handler_input: HandlerInput) -> bool:
+    slots = NAME_SLOTS.get(intent_name(handler_input) or "", ())
+    distress = content_for(handler_input).words("distress.words")
+    return any((slot_text(handler_input, slot) or "").lower() in distress for slot in slots)
+
 
 class SafetyHandler(AbstractRequestHandler):
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("SafetyIntent")(handler_input)
+        return is_intent_name("SafetyIntent")(handler_input) or _distress_heard_as_a_name(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         line = help_line(locale(handler_input))
