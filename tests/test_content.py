@@ -460,3 +460,28 @@ def test_every_text_builds_ssml_that_parses_back_to_the_same_words(content: Cont
         assert len(ssml) < SSML_MAX_CHARS, name
         parts = parse_ssml(ssml)
         assert parts == [Text(text)], name
+
+
+# --- the loader --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "en-AU", "fr-FR", None])
+def test_locales_without_content_fall_back(locale):
+    assert load(locale).locale == "en-US"
+
+
+def test_a_missing_phrase_is_a_key_error_not_silence():
+    with pytest.raises(KeyError, match="no phrase"):
+        load("en-US").phrase("speech.welcome.no_such_line")
+    with pytest.raises(KeyError, match="table"):
+        load("en-US").phrase("speech.welcome")
+
+
+def test_phrases_fill_their_fields():
+    assert load("en-US").phrase("speech.steps.heading", number=3, title="Talk") == "Step 3: Talk."
+
+
+def test_word_lists_are_lowercased_and_missing_ones_empty():
+    content = load("en-US")
+    assert "terrified" in content.words("distress.words")
+    assert content.words("distress.nothing") == frozenset()
