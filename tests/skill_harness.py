@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import uuid
 from pathlib import Path
 
-from trust_builder.speech import Pause, parse_ssml
+from trust_builder.speech import Pause, Text, parse_ssml
 from trust_console.device import LocalDevice, Turn
 
 _DATA_DIR: Path | None = None
@@ -55,11 +56,25 @@ def response_problems(response: dict) -> list[str]:
         if any(isinstance(part, Pause) and part.seconds > 10 for part in parts):
             problems.append(f"{label} has a break over 10 s")
     if open_session:
+        if not _ends_with_a_prompt(body.get("outputSpeech") or {}):
+            problems.append(
+                "the session stays open but the speech does not end with a question or an invitation"
+            )
         if not (body.get("reprompt") or {}).get("outputSpeech"):
             problems.append("the session stays open without a reprompt")
         if not body.get("outputSpeech"):
             problems.append("the session stays open with nothing said")
     return problems
+
+
+def _ends_with_a_prompt(speech: dict) -> bool:
+    """The last sentence asks something or invites an answer ("Say next when you're ready")."""
+    try:
+        texts = [part.text for part in parse_ssml(speech.get("ssml", "")) if isinstance(part, Text)]
+    except ValueError:
+        return False
+    last = re.split(r"(?<=[.?!])\s+", texts[-1].strip())[-1] if texts else ""
+    return last.endswith("?") or re.search(r"\b(say|pick)\b", last, re.IGNORECASE) is not None
 
 
 __all__ = ["Turn", "device", "household_id", "lambda_entry", "response_problems"]
