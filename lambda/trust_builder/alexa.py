@@ -114,10 +114,6 @@ def slot_id(handler_input: HandlerInput, name: str) -> str | None:
     return None
 
 
-def slot_given(handler_input: HandlerInput, name: str) -> bool:
-    return slot_text(handler_input, name) is not None
-
-
 def respond(
     handler_input: HandlerInput,
     speech: Speech,

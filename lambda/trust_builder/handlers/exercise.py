@@ -56,7 +56,6 @@ INTENT_EVENTS = {
     "AMAZON.StopIntent": Event.STOP,
     "AMAZON.CancelIntent": Event.STOP,
     "AMAZON.HelpIntent": Event.HELP,
-    "WhereAreWeIntent": Event.HELP,
     "AMAZON.FallbackIntent": Event.FALLBACK,
     "AMAZON.PreviousIntent": Event.FALLBACK,
 }
@@ -252,6 +251,25 @@ class StartExerciseHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         return start_exercise(handler_input)
+
+
+class WhereInExerciseHandler(AbstractRequestHandler):
+    """ "where are we" mid-exercise: where the exercise stands, then the question it is waiting on."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return (
+            session(handler_input).get(MODE) == replies.EXERCISE
+            and intent_name(handler_input) == "WhereAreWeIntent"
+            and _exercise(handler_input) is not None
+        )
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        content = content_for(handler_input)
+        state = _exercise(handler_input)
+        assert state is not None  # can_handle admits only a running exercise
+        question = Speech(exercise_script.prompt(state, content))
+        speech = Speech(exercise_script.describe_phase(state, content)).extend(question)
+        return respond(handler_input, speech, question)
 
 
 class InExerciseHandler(AbstractRequestHandler):
