@@ -104,10 +104,7 @@ YES_OR_NO = ("AMAZON.YesIntent", "AMAZON.NoIntent")
 
 def _answers(handler_input: HandlerInput, question: str) -> bool:
     """A yes or no to the confirmation question the couple was just asked."""
-    return mode(handler_input) == question and intent_name(handler_input) in (
-        "AMAZON.YesIntent",
-        "AMAZON.NoIntent",
-    )
+    return mode(handler_input) == question and intent_name(handler_input) in YES_OR_NO
 
 
 class ConfirmStartOverHandler(AbstractRequestHandler):
