@@ -4,13 +4,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PYTHONPATH := lambda:.
 
-.PHONY: run test lint typecheck serve bench sync-models clean
+.PHONY: run test lint typecheck serve bench models nlu clean
 
 run: $(VENV)/.installed
 	@$(PY) -m trust_console $(ARGS)
 
 test: $(VENV)/.installed node_modules/.installed
-	@$(PY) scripts/sync_models.py --check
+	@$(PY) scripts/build_models.py --check
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check --quiet .
 	@$(VENV)/bin/mypy
@@ -31,8 +31,8 @@ serve: $(VENV)/.installed
 bench: $(VENV)/.installed node_modules/.installed
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
-sync-models: $(VENV)/.installed
-	@$(PY) scripts/sync_models.py
+models: $(VENV)/.installed
+	@$(PY) scripts/build_models.py
 
 $(VENV)/.installed: requirements-dev.txt lambda/requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed" or 0)'
