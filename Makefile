@@ -34,6 +34,10 @@ bench: $(VENV)/.installed node_modules/.installed
 models: $(VENV)/.installed
 	@$(PY) scripts/build_models.py
 
+# The project's own evaluation sets, scored by the matcher, end to end and a statistical stand-in.
+nlu: $(VENV)/.installed
+	@$(PY) scripts/nlu_eval.py $(ARGS)
+
 $(VENV)/.installed: requirements-dev.txt lambda/requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed" or 0)'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
