@@ -13,15 +13,15 @@ from typing import Any
 from ask_sdk_core.exceptions import AskSdkException
 
 from trust_builder import content
+from trust_builder.lazy_api_client import LazyBoundedApiClient
 from trust_builder.skill import build_skill_builder
 from trust_builder.speech import Speech
 from trust_builder.storage import adapter_from_env
-from trust_builder.timers import BoundedApiClient
 
 logging.getLogger().setLevel(logging.INFO)
 logger = logging.getLogger(__name__)
 
-_skill_handler = build_skill_builder(adapter_from_env(), api_client=BoundedApiClient()).lambda_handler()
+_skill_handler = build_skill_builder(adapter_from_env(), api_client=LazyBoundedApiClient()).lambda_handler()
 
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
