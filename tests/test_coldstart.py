@@ -87,6 +87,28 @@ def test_first_launch_on_dynamodb_loads_botocore_but_not_boto3(dynamodb_environ)
     assert _unwanted(result["loaded"], allowed=BOTOCORE_LOADS) == []
 
 
+def test_under_snapstart_initialisation_loads_what_a_cold_start_defers(tmp_path) -> None:
+    script = (
+        "import sys\n"
+        f"sys.path[:0] = [{str(ROOT / 'lambda')!r}, {str(ROOT)!r}]\n"
+        "import lambda_function\n"
+        "from trust_builder import content\n"
+        "loaded = content.load.cache_info().currsize\n"
+        "print('trust_builder.timers' in sys.modules, 'requests' in sys.modules, loaded)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PROGRESS_", "DYNAMODB_", "PYTHON"))}
+    env["TRUST_BUILDER_DATA_DIR"] = str(tmp_path)
+    runs = {}
+    for kind in ("snap-start", "on-demand"):
+        env["AWS_LAMBDA_INITIALIZATION_TYPE"] = kind
+        result = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, result.stderr
+        runs[kind] = result.stdout.split()
+    assert runs == {"snap-start": ["True", "True", "1"], "on-demand": ["False", "False", "0"]}
+
+
 # ----- pre-parsed content ------------------------------------------------------------------------------
 
 
