@@ -250,3 +250,15 @@ def test_numbers_dynamodb_cannot_hold_exactly_are_refused_not_rounded(
     with pytest.raises(PersistenceException, match="not storable"):
         dynamodb_adapter.save_attributes(envelope, {"n": 10**40 + 1})
     assert dynamodb_adapter.get_attributes(envelope) == {}
+
+
+def test_the_dynamodb_shortcut_leaves_other_services_to_botocore() -> None:
+    # An assumed-role or SSO profile makes botocore build an STS or SSO client in the same session.
+    from trust_builder.storage.dynamodb_adapter import _dynamodb_only_loader
+
+    loader = _dynamodb_only_loader()
+    assert loader.load_service_model("dynamodb", "service-2")["metadata"]["endpointPrefix"] == "dynamodb"
+    assert loader.load_service_model("sts", "service-2")["metadata"]["endpointPrefix"] == "sts"
+    assert {"dynamodb", "sts", "sso"} <= set(loader.list_available_services("service-2"))
+    with pytest.raises(Exception, match="Unknown service"):
+        loader.load_service_model("no-such-service", "service-2")

@@ -72,19 +72,30 @@ def make_dynamodb_client(region_name: str, endpoint_url: str | None = None, sess
 
 
 def _dynamodb_only_loader() -> Any:
-    """botocore's model loader for a session that only ever builds a DynamoDB client.
+    """botocore's model loader, with one shortcut for DynamoDB.
 
     Before loading a model, botocore lists every service it knows to check the name exists: some 900
     directory listings and 2,700 stats, twice per client (service model, endpoint rules), about 15 ms of a
-    cold start. This session knows it wants "dynamodb", so that list is just that; the models themselves
-    still come from botocore's own files."""
+    cold start. While a DynamoDB model loads, that list is just "dynamodb"; any other service (STS for an
+    assumed role, SSO) gets botocore's full answer, and every model still comes from botocore's own files."""
     from botocore.loaders import Loader
 
-    class DynamoDbOnlyLoader(Loader):
-        def list_available_services(self, type_name: str) -> list[str]:
-            return ["dynamodb"]
+    class DynamoDbShortcutLoader(Loader):
+        _loading: str | None = None
 
-    return DynamoDbOnlyLoader()
+        def load_service_model(self, service_name: str, type_name: str, api_version: Any = None) -> Any:
+            self._loading = service_name
+            try:
+                return super().load_service_model(service_name, type_name, api_version)
+            finally:
+                self._loading = None
+
+        def list_available_services(self, type_name: str) -> list[str]:
+            if self._loading == "dynamodb":
+                return ["dynamodb"]
+            return super().list_available_services(type_name)
+
+    return DynamoDbShortcutLoader()
 
 
 def make_dynamodb_resource(region_name: str, endpoint_url: str | None = None, session: Any = None) -> Any:
