@@ -46,7 +46,7 @@ sys.path[:0] = [str(ROOT / "lambda"), str(ROOT)]
 from trust_console import envelopes  # noqa: E402
 
 REGION = "us-east-1"
-WARM_SESSIONS = 15
+WARM_SESSIONS = 30
 TARGETS = {  # issue 13: ratios measured in one run
     "cold DynamoDB: skill / hello-dynamodb": 0.8,
     "cold SQLite: skill / hello-world": 1.6,
