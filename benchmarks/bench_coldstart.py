@@ -143,12 +143,13 @@ lambda_handler = sb.lambda_handler()
 '''
 
 # The DynamoDB baseline: the same skill, a CustomSkillBuilder with the SDK's DynamoDbAdapter, and a launch
-# that reads the persistent attributes (the high-low game sample's pattern). Only the builder and the launch
-# handler differ, so they are substituted into the hello-world source.
+# that reads the persistent attributes: the high-low game sample's pattern, which lets the adapter use the
+# boto3 resource it builds at import (one resource; the endpoint comes from AWS_ENDPOINT_URL_DYNAMODB). Only
+# the builder and the launch handler differ, so they are substituted into the hello-world source.
 HELLO_DYNAMODB = (
     HELLO_WORLD.replace(
         "from ask_sdk_core.skill_builder import SkillBuilder\n",
-        "import os\n\nimport boto3\nfrom ask_sdk_core.skill_builder import CustomSkillBuilder\n"
+        "import os\n\nfrom ask_sdk_core.skill_builder import CustomSkillBuilder\n"
         "from ask_sdk_dynamodb.adapter import DynamoDbAdapter\n",
     )
     .replace(
@@ -159,13 +160,7 @@ HELLO_DYNAMODB = (
     )
     .replace(
         "sb = SkillBuilder()\n",
-        "adapter = DynamoDbAdapter(\n"
-        "    table_name=os.environ['BASELINE_TABLE'],\n"
-        "    create_table=False,\n"
-        "    dynamodb_resource=boto3.resource(\n"
-        "        'dynamodb', endpoint_url=os.environ['DYNAMODB_ENDPOINT_URL']\n"
-        "    ),\n"
-        ")\n"
+        "adapter = DynamoDbAdapter(table_name=os.environ['BASELINE_TABLE'], create_table=False)\n"
         "sb = CustomSkillBuilder(persistence_adapter=adapter)\n",
     )
 )
@@ -319,7 +314,8 @@ def main() -> None:
                 "AWS_REGION": REGION,
                 "AWS_DEFAULT_REGION": REGION,
                 "AWS_EC2_METADATA_DISABLED": "true",
-                "DYNAMODB_ENDPOINT_URL": endpoint,
+                "DYNAMODB_ENDPOINT_URL": endpoint,  # the skill's setting (storage/factory.py)
+                "AWS_ENDPOINT_URL_DYNAMODB": endpoint,  # botocore's own, for the baseline's default resource
             }
             configs: dict[str, tuple[Path, dict[str, str]]] = {
                 "hello-world": (work / "hello_world", base_env),
