@@ -4,13 +4,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PYTHONPATH := lambda:.
 
-.PHONY: run test lint typecheck serve bench sync-models content clean
+.PHONY: run test lint typecheck serve bench models nlu content clean
 
 run: $(VENV)/.installed
 	@$(PY) -m trust_console $(ARGS)
 
 test: $(VENV)/.installed node_modules/.installed
-	@$(PY) scripts/sync_models.py --check
+	@$(PY) scripts/build_models.py --check
 	@$(PY) scripts/build_content.py --check
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check --quiet .
@@ -32,8 +32,8 @@ serve: $(VENV)/.installed
 bench: $(VENV)/.installed node_modules/.installed
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
-sync-models: $(VENV)/.installed
-	@$(PY) scripts/sync_models.py
+models: $(VENV)/.installed
+	@$(PY) scripts/build_models.py
 
 # After editing any locale TOML file: refresh the pre-parsed copy the skill reads at a cold start.
 content: $(VENV)/.installed

@@ -1,18 +1,14 @@
 """The ASK CLI skill package: manifest fields certification looks at, the Timers task, the synced models,
-and scripts/sync_models.py itself."""
+and that the packaged models are the generated ones (tests/test_build_models.py)."""
 
 from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from scripts import sync_models
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "skill-package"
@@ -158,95 +154,3 @@ def test_ask_resources_deploys_this_skill_package() -> None:
     assert resources["askcliResourcesVersion"] == "2020-03-31"
     metadata = resources["profiles"]["default"]["skillMetadata"]
     assert (ROOT / metadata["src"]).resolve() == PACKAGE.resolve()
-
-
-def test_synced_model_is_identical_to_the_source() -> None:
-    packaged = PACKAGE / "interactionModels" / "custom" / "en-US.json"
-    assert packaged.read_bytes() == MODEL_PATH.read_bytes()
-    assert sync_models.find_drift() == []
-
-
-def test_sync_check_passes_on_the_repository() -> None:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "sync_models.py"), "--check"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert (result.returncode, result.stderr) == (0, "")
-
-
-# scripts/sync_models.py on scratch directories
-
-
-@pytest.fixture
-def dirs(tmp_path: Path) -> tuple[Path, Path]:
-    source, target = tmp_path / "interaction_models", tmp_path / "custom"
-    source.mkdir()
-    (source / "en-US.json").write_text('{"model": "us"}\n', encoding="utf-8")
-    (source / "en-GB.json").write_text('{"model": "gb"}\n', encoding="utf-8")
-    return source, target
-
-
-def run_script(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "sync_models.py"), *map(str, args)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-def test_check_lists_missing_drifted_and_orphaned_copies(dirs: tuple[Path, Path]) -> None:
-    source, target = dirs
-    target.mkdir()
-    (target / "en-US.json").write_text('{"model": "old"}\n', encoding="utf-8")
-    (target / "fr-FR.json").write_text("{}\n", encoding="utf-8")
-
-    result = run_script("--check", "--source", source, "--target", target)
-
-    assert result.returncode == 1
-    assert "missing: en-GB.json" in result.stderr
-    assert "drifted: en-US.json" in result.stderr
-    assert "orphaned: fr-FR.json" in result.stderr
-    # --check changes nothing
-    assert (target / "en-US.json").read_text(encoding="utf-8") == '{"model": "old"}\n'
-
-
-def test_sync_makes_copies_identical_and_check_then_passes(dirs: tuple[Path, Path]) -> None:
-    source, target = dirs
-    target.mkdir()
-    (target / "fr-FR.json").write_text("{}\n", encoding="utf-8")
-
-    assert run_script("--source", source, "--target", target).returncode == 0
-
-    assert sorted(p.name for p in target.iterdir()) == ["en-GB.json", "en-US.json"]
-    for path in source.iterdir():
-        assert (target / path.name).read_bytes() == path.read_bytes()
-    assert run_script("--check", "--source", source, "--target", target).returncode == 0
-
-
-def test_sync_refuses_a_model_that_is_not_json(dirs: tuple[Path, Path]) -> None:
-    source, target = dirs
-    (source / "en-US.json").write_text('{"model": ', encoding="utf-8")
-
-    result = run_script("--source", source, "--target", target)
-
-    assert result.returncode == 1
-    assert "en-US.json is not valid JSON" in result.stderr
-    assert not (target / "en-GB.json").exists()  # nothing is copied when any source is broken
-
-
-def test_check_fails_when_there_are_no_models(tmp_path: Path) -> None:
-    result = run_script("--check", "--source", tmp_path / "nothing", "--target", tmp_path / "custom")
-    assert result.returncode == 1
-    assert "no interaction models" in result.stderr
-
-
-def test_find_drift_reports_nothing_for_identical_copies(dirs: tuple[Path, Path]) -> None:
-    source, target = dirs
-    assert [str(d) for d in sync_models.sync(source, target)] == [
-        "missing: en-GB.json",
-        "missing: en-US.json",
-    ]
-    assert sync_models.find_drift(source, target) == []
