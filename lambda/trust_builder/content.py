@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,8 @@ class Content:
     closing: str
     steps: tuple[Step, ...]
     phrases: dict[str, Any]
+    # words() lists, computed once: the safety check asks for one on every request.
+    _words: dict[str, frozenset[str]] = field(default_factory=dict, compare=False, repr=False)
 
     def step(self, number: int) -> Step:
         return self.steps[number - 1]
@@ -61,10 +63,15 @@ class Content:
 
     def words(self, key: str) -> frozenset[str]:
         """The word list at a dotted key (e.g. "distress.words"), lowercased; empty if the locale has none."""
+        cached = self._words.get(key)
+        if cached is not None:
+            return cached
         node: Any = self.phrases
         for part in key.split("."):
             node = node.get(part) if isinstance(node, dict) else None
-        return frozenset(word.lower() for word in node) if isinstance(node, list) else frozenset()
+        words = frozenset(word.lower() for word in node) if isinstance(node, list) else frozenset()
+        self._words[key] = words
+        return words
 
     def has_phrase(self, key: str) -> bool:
         try:
