@@ -23,6 +23,7 @@ from ask_sdk_dynamodb.partition_keygen import user_id_partition_keygen
 from trust_builder import content
 from trust_builder.storage.dynamodb_adapter import DynamoDbProgressAdapter, to_dynamodb
 from trust_builder.storage.versioning import household_key
+from trust_console import envelopes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,12 +50,7 @@ BOTOCORE_LOADS = ("xml.etree", "urllib.request")  # botocore.compat imports them
 FIRST_LAUNCH = """
 import json, sys
 sys.path[:0] = [{lambda_dir!r}, {root!r}]
-from trust_console import envelopes
-event = envelopes.envelope(
-    envelopes.launch_request(),
-    envelopes.DeviceIdentity(user_id="amzn1.ask.account.COLDSTART"),
-    envelopes.new_session(),
-)
+event = json.loads(sys.stdin.read())
 before = set(sys.modules)
 import lambda_function
 answer = lambda_function.lambda_handler(event, None)
@@ -64,10 +60,21 @@ print(json.dumps({{"loaded": loaded, "answer": answer}}))
 
 
 def _first_launch(environ: dict[str, str]) -> dict[str, Any]:
+    """A fresh interpreter that imports nothing of ours before lambda_function (the event comes on stdin)."""
+    event = envelopes.envelope(
+        envelopes.launch_request(),
+        envelopes.DeviceIdentity(user_id="amzn1.ask.account.COLDSTART"),
+        envelopes.new_session(),
+    )
     script = FIRST_LAUNCH.format(lambda_dir=str(ROOT / "lambda"), root=str(ROOT))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PROGRESS_", "DYNAMODB_", "PYTHON"))}
     result = subprocess.run(
-        [sys.executable, "-c", script], env={**env, **environ}, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", script],
+        input=json.dumps(event),
+        env={**env, **environ},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
