@@ -208,7 +208,7 @@ def test_finishing_is_not_a_sample_of_next(intents: dict[str, dict[str, Any]]) -
 
 
 def test_search_query_samples_carry_words_around_the_slot(language_model: dict[str, Any]) -> None:
-    """Alexa rejects an AMAZON.SearchQuery sample that is the slot alone; ours always have a carrier phrase."""
+    """Alexa rejects an AMAZON.SearchQuery sample that is the slot alone: ours always have carrier words."""
     bare = [
         (intent["name"], sample)
         for intent in language_model["intents"]

@@ -324,9 +324,7 @@ def test_a_model_sample_wins_over_a_built_in_phrasing() -> None:
 # --- fallback and normalisation ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "utterance", ["blah blah purple monkey", "what's the weather", "sing a song"]
-)
+@pytest.mark.parametrize("utterance", ["blah blah purple monkey", "what's the weather", "sing a song"])
 def test_anything_else_is_the_fallback(matcher: Matcher, utterance: str) -> None:
     found = matcher.match_intent(utterance)
     assert (found.name, found.slots) == (FALLBACK, ())
