@@ -432,3 +432,38 @@ def test_every_intro_sentence_is_speakable_in_time():
     content = load("en-US")
     intro = Speech(content.intro)
     assert intro.seconds() < INTRO_MAX_SECONDS
+
+
+def test_a_long_visit_never_hears_the_same_fallback_twice(echo):
+    """Misses in every state of one visit, two in a row in some: each fallback is worded differently."""
+    heard = []
+    route = [
+        "open trust builder",
+        None,
+        "step one",
+        None,
+        None,
+        "tell me more",
+        None,
+        "step eight",
+        None,
+        "next",
+        None,
+        None,
+        "list the steps",
+        None,
+        "step two",
+        "start over",
+        None,
+        "no",
+        None,
+        None,
+        None,
+    ]
+    for said in route:
+        turn = echo.say(said or "blah blah purple monkey")
+        assert turn.problems == [], (said, turn.problems)
+        assert turn.session_open, said
+        if said is None:
+            heard.append(turn.speech_text)
+    assert len(heard) == len(set(heard)), [text for text in heard if heard.count(text) > 1]
