@@ -467,3 +467,13 @@ def test_a_long_visit_never_hears_the_same_fallback_twice(echo):
         if said is None:
             heard.append(turn.speech_text)
     assert len(heard) == len(set(heard)), [text for text in heard if heard.count(text) > 1]
+
+
+def test_no_to_an_exercise_offered_mid_visit_goes_back_to_the_menu(echo):
+    echo.say("open trust builder")
+    echo.say("what is active listening")
+    missed = echo.say("blah blah purple monkey")
+    assert "no to go back" in spoken(missed)
+    turn = echo.say("no")
+    assert turn.session_open, "no to trying the exercise is not goodbye"
+    assert "step 1" in spoken(turn)

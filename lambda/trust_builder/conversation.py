@@ -20,6 +20,7 @@ AFTER_SUMMARY = "after_summary"
 AFTER_DETAIL = "after_detail"
 CLOSING = "closing"
 LISTING = "listing"
+EXERCISE_OFFER = "exercise_offer"  # the exercise offered mid-visit (after a question), not after the closing
 CONFIRM_START_OVER = "confirm_start_over"
 CONFIRM_FORGET = "confirm_forget"
 RESUME_OFFER = "resume_offer"
@@ -54,6 +55,8 @@ def fallback_state(mode: str | None, offer_kind: str | None, all_heard: bool) ->
         return mode
     if offer_kind == "list":
         return LISTING
+    if offer_kind == "try_exercise":
+        return EXERCISE_OFFER
     if mode == "steps":
         return AFTER_SUMMARY if offer_kind == "detail" else AFTER_DETAIL
     if offer_kind == "exercise":

@@ -27,6 +27,7 @@ OFFER_STEP = "step"
 OFFER_DETAIL = "detail"
 OFFER_CLOSING = "closing"
 OFFER_EXERCISE = "exercise"
+OFFER_TRY_EXERCISE = "try_exercise"  # the exercise offered mid-visit: no goes back to the menu, not goodbye
 OFFER_LIST = "list"  # the next page of the spoken list of steps; "step" is the page's first step
 
 TURNS = "turns"  # session attribute: responses so far this session (rotates prompt wording)

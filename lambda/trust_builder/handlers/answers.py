@@ -28,7 +28,7 @@ class YesHandler(AbstractRequestHandler):
             return replies.read_detail(handler_input, step)
         if kind == replies.OFFER_CLOSING:
             return replies.read_closing(handler_input)
-        if kind == replies.OFFER_EXERCISE:
+        if kind in (replies.OFFER_EXERCISE, replies.OFFER_TRY_EXERCISE):
             return start_exercise(handler_input)
         if kind == replies.OFFER_LIST and step:
             return replies.list_steps(handler_input, step)

@@ -227,7 +227,7 @@ class RelationshipQuestionHandler(AbstractRequestHandler):
         speech.say(content.phrase("conversation.question.no_advice"))
         speech.say(content.phrase("conversation.question.offer"))
         session(handler_input)[MODE] = replies.MENU
-        replies.offer(handler_input, replies.OFFER_EXERCISE)
+        replies.offer(handler_input, replies.OFFER_TRY_EXERCISE)
         return respond(handler_input, speech, Speech(content.phrase("conversation.question.reprompt")))
 
 
@@ -304,7 +304,7 @@ class AboutListeningHandler(AbstractRequestHandler):
             return _back_to_exercise(handler_input, speech, state)
         speech.say(content.phrase("conversation.about.listening_prompt"))
         session(handler_input)[MODE] = replies.MENU
-        replies.offer(handler_input, replies.OFFER_EXERCISE)
+        replies.offer(handler_input, replies.OFFER_TRY_EXERCISE)
         return respond(handler_input, speech, Speech(content.phrase("conversation.about.listening_reprompt")))
 
 
@@ -323,7 +323,7 @@ class AboutSkillHandler(AbstractRequestHandler):
         session(handler_input)[MODE] = replies.MENU
         upcoming = replies.next_unheard_step(household.current(handler_input))
         if upcoming is None:
-            replies.offer(handler_input, replies.OFFER_EXERCISE)
+            replies.offer(handler_input, replies.OFFER_TRY_EXERCISE)
             prompt = Speech(content.phrase("conversation.about.skill_prompt_all"))
         else:
             replies.offer(handler_input, replies.OFFER_STEP, upcoming)
