@@ -477,3 +477,20 @@ def test_no_to_an_exercise_offered_mid_visit_goes_back_to_the_menu(echo):
     turn = echo.say("no")
     assert turn.session_open, "no to trying the exercise is not goodbye"
     assert "step 1" in spoken(turn)
+
+
+@pytest.mark.parametrize("number", ["one", "two", "three", "four", "five", "six", "seven", "eight"])
+def test_from_launch_to_any_step_the_exercise_the_progress_report_and_out(echo, number):
+    route = [
+        "open trust builder",
+        f"step {number}",
+        "tell me more",
+        "start the listening exercise",
+        "how are we doing",
+        "we're done",
+    ]
+    turns = [echo.say(utterance) for utterance in route]
+    assert all(turn.problems == [] for turn in turns), [turn.problems for turn in turns]
+    assert turns[1].speech_text.startswith("Step ")
+    assert all(turn.session_open for turn in turns[:-1])
+    assert turns[-1].session_ended
