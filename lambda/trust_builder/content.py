@@ -73,6 +73,19 @@ class Content:
         self._words[key] = words
         return words
 
+    def variants(self, key: str, **values: Any) -> tuple[str, ...]:
+        """The lines at a dotted key that holds a list of alternatives (or one line), {fields} filled.
+        A missing key is a bug: KeyError."""
+        node: Any = self.phrases
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise KeyError(f"no phrase {key!r} in locale {self.locale}")
+            node = node[part]
+        lines = [node] if isinstance(node, str) else node
+        if not isinstance(lines, list) or not lines or not all(isinstance(line, str) for line in lines):
+            raise KeyError(f"{key!r} in locale {self.locale} is not a line or a list of lines")
+        return tuple(line.format(**values) if values else line for line in lines)
+
     def has_phrase(self, key: str) -> bool:
         try:
             self.phrase(key)

@@ -15,6 +15,7 @@ from ask_sdk_core.skill_builder import CustomSkillBuilder
 
 from trust_builder.handlers import (
     answers,
+    conversation,
     exercise,
     household,
     launch,
@@ -56,6 +57,14 @@ def build_skill_builder(
         steps.ListStepsHandler(),
         steps.WhereAreWeHandler(),
         household.ProgressReportHandler(),
+        conversation.WhatDoYouKnowHandler(),
+        conversation.AboutListeningHandler(),
+        conversation.AboutSkillHandler(),
+        conversation.FeelingHandler(),
+        conversation.RelationshipQuestionHandler(),
+        conversation.SuspicionHandler(),
+        conversation.FinishedHandler(),
+        conversation.MenuResumeHandler(),
         household.StartOverHandler(),
         household.ForgetUsHandler(),
         answers.YesHandler(),
@@ -73,6 +82,8 @@ def build_skill_builder(
         builder.add_request_handler(handler)
     builder.add_global_request_interceptor(LoadProgressInterceptor(ProgressStore(adapter)))
     builder.add_global_request_interceptor(exercise.ParkExerciseInterceptor())
+    builder.add_global_response_interceptor(conversation.VaryRepeats())
+    builder.add_global_response_interceptor(conversation.CountTurns())
     builder.add_global_response_interceptor(repeat.RememberLastResponse())
     builder.add_exception_handler(standard.ApologiseOnError())
     return builder
