@@ -18,12 +18,13 @@ from ask_sdk_core.utils import get_request_type
 
 from trust_builder.alexa import session, today
 from trust_builder.progress import Progress
-from trust_builder.storage import ProgressStore
+from trust_builder.storage import PendingWrite, ProgressStore
 
 logger = logging.getLogger(__name__)
 
 CURRENT = "progress"  # this session's progress (a dict), or None before anything was ever stored
 STORED = "stored"  # what the store holds, as far as this session knows
+PENDING = "pending_writes"  # saves of this session whose outcome is unknown (ProgressStore.save's `pending`)
 STORE = "store"  # request attribute: the ProgressStore serving this request
 # Requests that need no progress: the session is over, or the event concerns the account, not a conversation.
 NO_READ_REQUESTS = ("SessionEndedRequest", "AlexaSkillEvent.SkillDisabled")
@@ -81,10 +82,16 @@ def flush(handler_input: HandlerInput) -> bool:
         return False
     store = _store(handler_input)
     base = Progress.from_dict(attributes[STORED]) if attributes.get(STORED) else None
-    result = store.save(handler_input.request_envelope, base, Progress.from_dict(attributes[CURRENT]))
+    pending = [p for p in map(PendingWrite.from_dict, attributes.get(PENDING) or []) if p is not None]
+    result = store.save(
+        handler_input.request_envelope, base, Progress.from_dict(attributes[CURRENT]), pending
+    )
     if not result.ok:
         logger.warning("progress not saved; will retry at the next checkpoint")
+        if result.pending:
+            attributes[PENDING] = [p.to_dict() for p in result.pending]
         return False
+    attributes.pop(PENDING, None)
     attributes[CURRENT] = attributes[STORED] = result.progress.to_dict()
     return True
 
@@ -95,6 +102,7 @@ def forget(handler_input: HandlerInput) -> bool:
         return False
     attributes = session(handler_input)
     attributes[CURRENT] = attributes[STORED] = None
+    attributes.pop(PENDING, None)
     return True
 
 

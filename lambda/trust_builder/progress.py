@@ -9,6 +9,7 @@ grows per visit, so an item stays small however often a household comes back.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -17,12 +18,21 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from trust_builder.exercise import Exercise, InvalidState, clean_name
+
+logger = logging.getLogger(__name__)
+
 SCHEMA_VERSION = 2
 STEP_COUNT = 8
 MAX_NAMES = 2
 MAX_NAME_LENGTH = 40
 MAX_TIMER_ID_LENGTH = 128
 FLOOR_MINUTES_RANGE = range(1, 61)
+# Write tokens: random values naming the latest writes, so a save retried after an unknown outcome can tell
+# whether its earlier attempt landed (see storage/progress_store.py). A few are kept, not just the last, so
+# the answer survives another device writing in between. Hex only, bounded in number and length.
+MAX_WRITE_IDS = 4
+_WRITE_ID = re.compile(r"[0-9a-f]{8,32}")
 
 # Schema 1, the shape stored before this module existed (no "schema_version", no "version"):
 #   {"step": 3, "heard": [1, 2, 3], "completed": 2, "names": "Sam and Alex", "last": "2024-05-01"}
@@ -50,6 +60,7 @@ class Progress:
     last_visit: str | None = None
     restarts: int = 0  # times the household started over: lets a merge tell a reset from stale data
     version: int = 0  # write version for conditional writes; 0 = never stored
+    write_ids: list[str] = field(default_factory=list)  # the latest writes' tokens, oldest first
 
     # ----- construction ------------------------------------------------------------------------------
 
@@ -75,6 +86,7 @@ class Progress:
             "last_visit": _iso_date(self.last_visit),
             "restarts": _int_in(self.restarts, _COUNTER_RANGE, 0),
             "version": _int_in(self.version, _VERSION_RANGE, 0),
+            "write_ids": _write_ids(self.write_ids),
         }
 
     @classmethod
@@ -104,6 +116,7 @@ class Progress:
             last_visit=last_visit or first_visit,
             restarts=_int_in(data.get("restarts"), _COUNTER_RANGE, 0),
             version=_int_in(data.get("version"), _VERSION_RANGE, 0),
+            write_ids=_write_ids(data.get("write_ids"), legacy=data.get("write_id")),
         )
 
     def copy(self) -> Progress:
@@ -169,7 +182,8 @@ def merge(base: Progress | None, ours: Progress, theirs: Progress) -> Progress:
       household's first visit, so "max" would move it forward).
     - start over: if this session started over (ours.restarts > base.restarts), the household's latest wish
       is a fresh start: the steps and exercise fields are ours alone, whatever the other device added.
-    - version = theirs.version, so the next conditional write expects what is stored now.
+    - version = theirs.version, so the next conditional write expects what is stored now; write_ids are
+      theirs (the store appends the next write's token).
     """
     origin = Progress.from_dict(base.to_dict()) if base is not None else Progress()
     mine = Progress.from_dict(ours.to_dict())
@@ -199,6 +213,7 @@ def merge(base: Progress | None, ours: Progress, theirs: Progress) -> Progress:
         last_visit=_max_date(mine.last_visit, other.last_visit),
         restarts=other.restarts + added("restarts"),
         version=other.version,
+        write_ids=list(other.write_ids),
     )
     if mine.restarts > origin.restarts:
         merged.current_step = mine.current_step
@@ -264,10 +279,10 @@ def _min_date(a: str | None, b: str | None) -> str | None:
 
 
 def _clean_name(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    name = " ".join(value.split())[:MAX_NAME_LENGTH].strip()
-    return name or None
+    """A first name as the exercise accepts a spoken one (exercise.clean_name: letters, spaces, hyphens,
+    apostrophes, dots; at most 30 characters and three words), so a stored name from an older item, another
+    writer or a tampered session can never put markup, control characters or pages of text into speech."""
+    return clean_name(value[: MAX_NAME_LENGTH * 4]) if isinstance(value, str) else None
 
 
 def _names(value: Any) -> tuple[str, ...]:
@@ -285,7 +300,31 @@ def _timer_id(value: Any) -> str | None:
 
 
 def _unfinished(value: Any) -> dict[str, Any] | None:
-    return _plain(value) if isinstance(value, Mapping) else None
+    """An unfinished exercise in the exercise module's current shape, or None.
+
+    Older or unknown shapes (another state version, missing or foreign fields, wrong types, oversized
+    values) are dropped with a log line rather than kept: the launch and "start the exercise" must never
+    meet a state they cannot parse. The household just starts a fresh exercise."""
+    if value is None:
+        return None
+    try:
+        return Exercise.from_dict(_plain(value)).to_dict() if isinstance(value, Mapping) else _drop(value)
+    except (InvalidState, RecursionError):
+        return _drop(value)
+
+
+def _drop(value: Any) -> None:
+    logger.warning("progress: dropped an unfinished exercise of unknown shape (%s)", type(value).__name__)
+    return None
+
+
+def _write_ids(value: Any, legacy: Any = None) -> list[str]:
+    """Hex tokens, oldest first, at most MAX_WRITE_IDS; a lone "write_id" (the first layout) counts too."""
+    tokens = list(value) if isinstance(value, list | tuple) else []
+    if not tokens and legacy is not None:
+        tokens = [legacy]
+    valid = [t for t in tokens if isinstance(t, str) and _WRITE_ID.fullmatch(t)]
+    return list(dict.fromkeys(valid))[-MAX_WRITE_IDS:]
 
 
 def _plain(value: Any) -> Any:
