@@ -77,14 +77,14 @@ class Progress:
             "current_step": _int_in(self.current_step, range(0, STEP_COUNT + 1), 0),
             "steps_heard": _step_list(self.steps_heard),
             "details_heard": _step_list(self.details_heard),
-            "exercises_completed": _int_in(self.exercises_completed, _COUNTER_RANGE, 0),
+            "exercises_completed": _count(self.exercises_completed),
             "last_exercise_date": _iso_date(self.last_exercise_date),
             "unfinished_exercise": _unfinished(self.unfinished_exercise),
             "floor_minutes": _int_in(self.floor_minutes, FLOOR_MINUTES_RANGE, None),
             "timer_id": _timer_id(self.timer_id),
             "first_visit": _iso_date(self.first_visit),
             "last_visit": _iso_date(self.last_visit),
-            "restarts": _int_in(self.restarts, _COUNTER_RANGE, 0),
+            "restarts": _count(self.restarts),
             "version": _int_in(self.version, _VERSION_RANGE, 0),
             "write_ids": _write_ids(self.write_ids),
         }
@@ -107,14 +107,14 @@ class Progress:
             current_step=_int_in(data.get("current_step"), range(0, STEP_COUNT + 1), 0),
             steps_heard=_step_list(data.get("steps_heard")),
             details_heard=_step_list(data.get("details_heard")),
-            exercises_completed=_int_in(data.get("exercises_completed"), _COUNTER_RANGE, 0),
+            exercises_completed=_count(data.get("exercises_completed")),
             last_exercise_date=_iso_date(data.get("last_exercise_date")),
             unfinished_exercise=_unfinished(data.get("unfinished_exercise")),
             floor_minutes=_int_in(data.get("floor_minutes"), FLOOR_MINUTES_RANGE, None),
             timer_id=_timer_id(data.get("timer_id")),
             first_visit=first_visit or last_visit,
             last_visit=last_visit or first_visit,
-            restarts=_int_in(data.get("restarts"), _COUNTER_RANGE, 0),
+            restarts=_count(data.get("restarts")),
             version=_int_in(data.get("version"), _VERSION_RANGE, 0),
             write_ids=_write_ids(data.get("write_ids"), legacy=data.get("write_id")),
         )
@@ -227,7 +227,10 @@ def merge(base: Progress | None, ours: Progress, theirs: Progress) -> Progress:
 
 # ----- helpers ---------------------------------------------------------------------------------------
 
-_COUNTER_RANGE = range(0, 2**31)
+# Counters (exercises completed, start-overs) are documented to stay under MAX_COUNT: an exercise a day for
+# 27 years. A larger value (a corrupt item, a tampered session) is clamped to it, never stored as given.
+MAX_COUNT = 9_999
+_COUNTER_RANGE = range(0, MAX_COUNT + 1)
 _VERSION_RANGE = range(0, 2**63)
 
 
@@ -259,6 +262,12 @@ def _int_in(value: Any, allowed: range, default: _Default) -> int | _Default:
         return default
     number = int(value)
     return number if number in allowed else default
+
+
+def _count(value: Any) -> int:
+    """A counter: a non-negative integral number, clamped to MAX_COUNT; anything else counts as 0."""
+    number = _int_in(value, range(0, 2**63), None)
+    return 0 if number is None else min(number, MAX_COUNT)
 
 
 def _iso_date(value: Any) -> str | None:
