@@ -152,6 +152,10 @@ def _timed_until(value: Any, _today: date, now: datetime) -> Any:
     return until.isoformat()
 
 
+def _true(value: Any, *_: Any) -> Any:
+    return True if value is True else _DROP
+
+
 def _pending(value: Any, *_: Any) -> Any:
     if not isinstance(value, list):
         return _DROP
@@ -167,6 +171,7 @@ SCHEMA: dict[str, Callable[[Any, date, datetime], Any]] = {
     household.CURRENT: _progress,
     household.STORED: _progress,
     household.PENDING: _pending,
+    household.UNREAD: _true,
     STATE: _exercise,
     TIMED_UNTIL: _timed_until,
 }

@@ -20,6 +20,15 @@ class LaunchHandler(AbstractRequestHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         content = content_for(handler_input)
         progress = household.current(handler_input)
+        if progress is None and not household.remembered(handler_input):
+            # The read failed: this household may well be returning. Say so, keep going, overwrite nothing.
+            session(handler_input)[MODE] = replies.MENU
+            replies.offer(handler_input, replies.OFFER_STEP, 1)
+            speech = Speech(content.phrase("reliability.memory.unavailable"))
+            speech.say(content.phrase("reliability.memory.unavailable_prompt"))
+            return respond(
+                handler_input, speech, Speech(content.phrase("reliability.memory.unavailable_reprompt"))
+            )
         if progress is None:
             session(handler_input)[MODE] = replies.MENU
             replies.offer(handler_input, replies.OFFER_STEP, 1)
