@@ -12,6 +12,8 @@ answers from dynalite. Everything is read back through a clean adapter.
 from __future__ import annotations
 
 import http.client
+import http.server
+import threading
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,17 +21,14 @@ from urllib.parse import urlsplit
 
 import pytest
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
-from botocore.exceptions import ReadTimeoutError
 from conftest import envelope_for
 from skill_harness import device, household_id
 
 from trust_builder.progress import MAX_WRITE_IDS, Progress
 from trust_builder.skill import build_skill_builder
-from trust_builder.storage import PendingWrite, ProgressStore, SqliteAdapter
-from trust_builder.storage.dynamodb_adapter import DynamoDbProgressAdapter, make_dynamodb_resource
+from trust_builder.storage import PendingWrite, ProgressStore, SqliteAdapter, adapter_from_env
 
 TODAY = date(2026, 3, 14)
-REGION = "us-east-1"
 
 
 class AnswerLost(AbstractPersistenceAdapter):
@@ -59,9 +58,8 @@ def storage(request: pytest.FixtureRequest, tmp_path: Path):
     if request.param == "sqlite":
         path = tmp_path / "progress.sqlite3"
         return lambda: SqliteAdapter(path)
-    endpoint = request.getfixturevalue("dynalite_endpoint")
-    table = request.getfixturevalue("dynamodb_table")
-    return lambda: DynamoDbProgressAdapter(table, make_dynamodb_resource(REGION, endpoint))
+    environ = request.getfixturevalue("dynamodb_environ")
+    return lambda: adapter_from_env(environ)  # the public way in: survives a rewrite of the adapter
 
 
 @pytest.fixture
@@ -244,39 +242,76 @@ def test_a_start_over_whose_answer_was_lost_is_counted_once_fault_injected(stora
 # ----- real HTTP: dynalite applies the PutItem, the answer is dropped on the way back --------------------
 
 
+class AnswerDroppingProxy:
+    """A loopback HTTP proxy in front of dynalite. While `dropping`, it forwards each PutItem and lets
+    dynalite apply it, then closes the connection instead of relaying the answer."""
+
+    def __init__(self, upstream: str) -> None:
+        target = urlsplit(upstream)
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                conn = http.client.HTTPConnection(target.hostname, target.port, timeout=5)
+                try:
+                    headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                    conn.request("POST", self.path, body=body, headers=headers)
+                    answer = conn.getresponse()
+                    payload = answer.read()
+                finally:
+                    conn.close()
+                if proxy.dropping and self.headers.get("X-Amz-Target", "").endswith(".PutItem"):
+                    proxy.dropped.append(answer.status)
+                    self.close_connection = True  # applied upstream; the answer never comes back
+                    return
+                self.send_response(answer.status)
+                for name, value in answer.getheaders():
+                    if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        self.dropping = False
+        self.dropped: list[int] = []
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def test_dynalite_answers_dropped_for_a_whole_save_then_a_retry_counts_once_fault_injected(
-    dynalite_endpoint, dynamodb_adapter, household_envelope
+    dynalite_endpoint, dynamodb_adapter, dynamodb_environ, household_envelope
 ) -> None:
     envelope = household_envelope
     base = _household(lambda: dynamodb_adapter, envelope)
-    device_adapter = DynamoDbProgressAdapter(
-        dynamodb_adapter.table_name, make_dynamodb_resource(REGION, dynalite_endpoint)
-    )
-    client = device_adapter.dynamodb.meta.client
-    delivered: list[int] = []
+    proxy = AnswerDroppingProxy(dynalite_endpoint)
+    try:
+        device_adapter = adapter_from_env({**dynamodb_environ, "DYNAMODB_ENDPOINT_URL": proxy.url})
+        store = ProgressStore(device_adapter)
+        current = base.copy()
+        current.complete_exercise(TODAY)
+        proxy.dropping = True
+        first = store.save(envelope, base, current)
+        proxy.dropping = False
+        assert proxy.dropped[0] == 200  # applied by dynalite, answer dropped
+        assert all(status == 400 for status in proxy.dropped[1:])  # botocore's retry met our own write
+        assert not first.ok
 
-    def deliver_then_drop(request: Any, **_: Any) -> None:
-        url = urlsplit(request.url)
-        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=5)
-        try:
-            conn.request(request.method, url.path or "/", body=request.body, headers=dict(request.headers))
-            delivered.append(conn.getresponse().status)
-        finally:
-            conn.close()
-        raise ReadTimeoutError(endpoint_url=request.url)
-
-    store = ProgressStore(device_adapter)
-    current = base.copy()
-    current.complete_exercise(TODAY)
-    client.meta.events.register("before-send.dynamodb.PutItem", deliver_then_drop)
-    first = store.save(envelope, base, current)
-    client.meta.events.unregister("before-send.dynamodb.PutItem", deliver_then_drop)
-    assert delivered[0] == 200
-    assert all(status == 400 for status in delivered[1:])  # botocore retried, and met its own write
-    assert not first.ok
-
-    current.hear_step(5)
-    second = store.save(envelope, base, current, first.pending)
+        current.hear_step(5)
+        second = store.save(envelope, base, current, first.pending)
+    finally:
+        proxy.close()
     assert second.ok
     stored = dynamodb_adapter.get_attributes(envelope)
     assert stored["exercises_completed"] == 2  # not 3

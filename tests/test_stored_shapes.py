@@ -22,7 +22,6 @@ from trust_builder.exercise import Exercise, Phase
 from trust_builder.progress import Progress
 from trust_builder.skill import build_skill_builder
 from trust_builder.storage import SqliteAdapter
-from trust_builder.storage.dynamodb_adapter import DynamoDbProgressAdapter, to_dynamodb
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOOD_EXERCISE = Exercise(phase=Phase.FLOOR, names=("Sam", "Alex"), first_speaker=0).to_dict()
@@ -86,10 +85,12 @@ def storage(request: pytest.FixtureRequest, tmp_path: Path):
 
         return adapter, put_sqlite
     adapter = request.getfixturevalue("dynamodb_adapter")
+    # Raw items go in through a separate boto3 resource, not the adapter: as another writer would put them.
+    table = request.getfixturevalue("dynamodb_resource").Table(request.getfixturevalue("dynamodb_table"))
 
     def put_dynamodb(user_id: str, attributes: dict[str, Any]) -> None:
-        item = {"id": user_id, "attributes": to_dynamodb(json.loads(json.dumps(attributes)))}
-        adapter.dynamodb.Table(adapter.table_name).put_item(Item=item)
+        numbers = json.loads(json.dumps(attributes), parse_int=Decimal, parse_float=Decimal)
+        table.put_item(Item={"id": user_id, "attributes": numbers})
 
     return adapter, put_dynamodb
 
