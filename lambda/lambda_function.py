@@ -5,10 +5,10 @@ tested locally is what runs in the cloud. Storage comes from the environment: Dy
 is set (as template.yaml does), otherwise the embedded SQLite default.
 
 Every envelope the SDK cannot serve gets the same clean "that didn't make sense" answer, never an
-exception: the shape is checked first (a request with a type, a context with a System object, a session
-that is an object, nesting no deeper than MAX_DEPTH), and anything the SDK still raises on its way to a
-handler is logged as one JSON line (type and place, no values) and answered the same way. Exceptions inside
-handlers never get here: the skill's own exception handler apologises for those and keeps the session.
+exception: the shape is checked first (trust_builder.envelope, shared with the web service), and anything
+the SDK still raises on its way to a handler is logged as one JSON line (type and place, no values) and
+answered the same way. Exceptions inside handlers never get here: the skill's own exception handler
+apologises for those and keeps the session.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import logging
 from typing import Any
 
 from trust_builder import content
+from trust_builder.envelope import looks_like_alexa_request
 from trust_builder.errors import log_exception
 from trust_builder.skill import build_skill_builder
 from trust_builder.speech import Speech
@@ -29,13 +30,8 @@ logger = logging.getLogger(__name__)
 _skill_handler = build_skill_builder(adapter_from_env(), api_client=BoundedApiClient()).lambda_handler()
 
 
-# Real envelopes nest about 8 deep (request.intent.slots.x.resolutions.resolutionsPerAuthority[0]...);
-# session attributes add a few. Deeper input would only exercise recursion in the SDK's deserialiser.
-MAX_DEPTH = 32
-
-
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
-    if not _looks_like_alexa_request(event):
+    if not looks_like_alexa_request(event):
         logger.warning("rejected a malformed request (%s)", type(event).__name__)
         return malformed_request_response()
     try:
@@ -46,33 +42,6 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     if not isinstance(response, dict):
         return malformed_request_response()
     return response
-
-
-def _looks_like_alexa_request(event: Any) -> bool:
-    if not isinstance(event, dict) or not _shallow(event, MAX_DEPTH):
-        return False
-    request, context, session = event.get("request"), event.get("context"), event.get("session")
-    return (
-        isinstance(request, dict)
-        and isinstance(request.get("type"), str)
-        and isinstance(context, dict)
-        and isinstance(context.get("System"), dict)
-        and (session is None or isinstance(session, dict))
-    )
-
-
-def _shallow(value: Any, limit: int) -> bool:
-    """True if no dict or list nests deeper than `limit` (checked without recursion)."""
-    stack = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return False
-        if isinstance(item, dict):
-            stack.extend((child, depth + 1) for child in item.values())
-        elif isinstance(item, list):
-            stack.extend((child, depth + 1) for child in item)
-    return True
 
 
 def malformed_request_response() -> dict[str, Any]:
