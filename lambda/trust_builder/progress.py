@@ -316,13 +316,11 @@ def _unfinished(value: Any) -> dict[str, Any] | None:
     meet a state they cannot parse. The household just starts a fresh exercise."""
     if value is None:
         return None
-    try:
-        return Exercise.from_dict(_plain(value)).to_dict() if isinstance(value, Mapping) else _drop(value)
-    except (InvalidState, RecursionError):
-        return _drop(value)
-
-
-def _drop(value: Any) -> None:
+    if isinstance(value, Mapping):
+        try:
+            return Exercise.from_dict(_plain(value)).to_dict()
+        except (InvalidState, RecursionError):
+            pass
     logger.warning("progress: dropped an unfinished exercise of unknown shape (%s)", type(value).__name__)
     return None
 

@@ -57,7 +57,9 @@ class PendingWrite:
         if not isinstance(data, Mapping):
             return None
         token, attempted = data.get("token"), data.get("attempted")
-        if not isinstance(attempted, Mapping) or not Progress(write_ids=[token]).to_dict()["write_ids"]:
+        if not isinstance(token, str) or not isinstance(attempted, Mapping):
+            return None
+        if not Progress(write_ids=[token]).to_dict()["write_ids"]:  # the same rule as stored tokens
             return None
         return cls(str(token), Progress.from_dict(attempted))
 
