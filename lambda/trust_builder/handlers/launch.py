@@ -9,7 +9,7 @@ from ask_sdk_model import Response
 
 from trust_builder import exercise_script, household, replies
 from trust_builder.alexa import MODE, content_for, respond, session
-from trust_builder.exercise import Exercise
+from trust_builder.exercise import Exercise, InvalidState
 from trust_builder.speech import Speech
 
 
@@ -44,9 +44,10 @@ class LaunchHandler(AbstractRequestHandler):
             if names
             else content.phrase("speech.welcome.returning")
         )
-        if progress.unfinished_exercise:
+        unfinished = _unfinished(progress.unfinished_exercise)
+        if unfinished is not None:
             session(handler_input)[MODE] = replies.RESUME_OFFER
-            offer = exercise_script.resume_offer(Exercise.from_dict(progress.unfinished_exercise), content)
+            offer = exercise_script.resume_offer(unfinished, content)
             return respond(
                 handler_input, greeting.say(offer), Speech(content.phrase("speech.help.resume_offer"))
             )
@@ -72,3 +73,14 @@ class LaunchHandler(AbstractRequestHandler):
             greeting,
             Speech(content.phrase("speech.welcome.returning_reprompt", next=upcoming)),
         )
+
+
+def _unfinished(stored: dict | None) -> Exercise | None:
+    """The stored unfinished exercise, or None. Progress already drops shapes that do not parse; this guard
+    keeps a launch safe even if that ever changes, as `_stored_exercise` does for "start the exercise"."""
+    if not stored:
+        return None
+    try:
+        return Exercise.from_dict(stored)
+    except InvalidState:
+        return None
