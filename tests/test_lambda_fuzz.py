@@ -42,8 +42,8 @@ def handler(tmp_path_factory):
     return lambda_entry(tmp_path_factory.mktemp("data"))
 
 
-@pytest.fixture(scope="module")
-def seeds(handler) -> list[dict[str, Any]]:
+def record_seed_envelopes(handler) -> list[dict[str, Any]]:
+    """Real envelopes: those a scripted device session sends to `handler`, plus a skill-disabled event."""
     recorded: list[dict[str, Any]] = []
 
     def recording(event, context):
@@ -69,6 +69,11 @@ def seeds(handler) -> list[dict[str, Any]]:
     )
     assert len(recorded) >= 12
     return recorded
+
+
+@pytest.fixture(scope="module")
+def seeds(handler) -> list[dict[str, Any]]:
+    return record_seed_envelopes(handler)
 
 
 def _paths(value: Any, prefix: tuple = ()) -> list[tuple]:
@@ -115,7 +120,7 @@ def _replacement(rng: random.Random) -> Any:
     )
 
 
-def _mutate(envelope: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+def mutate(envelope: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     event = copy.deepcopy(envelope)
     for _ in range(rng.randint(1, 3)):
         paths = [p for p in _paths(event) if p]
@@ -140,7 +145,7 @@ def test_random_mutations_of_real_envelopes_never_escape_and_always_answer_well(
     rng = random.Random(SEED)
     failures: list[str] = []
     for case in range(CASES):
-        event = _mutate(rng.choice(seeds), rng)
+        event = mutate(rng.choice(seeds), rng)
         try:
             response = handler(event, None)
         except Exception as error:  # what this test exists to catch

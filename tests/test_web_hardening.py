@@ -482,3 +482,40 @@ def test_read_body_returns_a_whole_body() -> None:
     finally:
         server.close()
         client.close()
+
+
+# ----- the web service under the same random mutations as the Lambda entry --------------------------------
+
+WEB_FUZZ_CASES = 400
+
+
+def test_random_mutations_over_http_get_200_or_400_and_strict_json(tmp_path) -> None:
+    import random
+
+    from test_lambda_fuzz import SEED, mutate, record_seed_envelopes
+
+    skill = build_skill(SqliteAdapter(tmp_path / "p.sqlite3"))
+    url, stop = serve(create_app(skill, None, allow_unverified=True))
+    session = requests.Session()
+
+    def over_http(event, context=None):
+        return session.post(url, data=json.dumps(event).encode(), timeout=10).json()
+
+    rng = random.Random(SEED)
+    failures: list[str] = []
+    try:
+        seeds = record_seed_envelopes(over_http)
+        for case in range(WEB_FUZZ_CASES):
+            body = json.dumps(mutate(rng.choice(seeds), rng)).encode()  # NaN goes out as the NaN token
+            answer = session.post(url, data=body, timeout=10)
+            if answer.status_code not in (200, 400, 413):
+                failures.append(f"case {case}: HTTP {answer.status_code}")
+                continue
+            try:
+                _strict(answer.text)
+            except ValueError as error:
+                failures.append(f"case {case}: {error}")
+    finally:
+        session.close()
+        stop()
+    assert failures == [], f"{len(failures)} of {WEB_FUZZ_CASES}: " + "; ".join(failures[:10])
