@@ -185,6 +185,22 @@ def test_a_tampered_session_cannot_silently_wipe_the_household(adapter) -> None:
     assert after["names"] == ["Sam", "Alex"]
 
 
+def test_a_forged_pending_write_cannot_become_the_merge_base(adapter) -> None:
+    user = household_id("forged-pending")
+    before = _returning(adapter, user)
+    echo = device(Recorder(adapter), user)
+    echo.say("open trust builder")
+    known_token = before["write_ids"][-1]  # visible in the session's stored copy
+    forged = {**before, "restarts": before["restarts"] - 1 if before["restarts"] else 0, "steps_heard": []}
+    forged["exercises_completed"] = 0
+    echo.session.attributes["pending_writes"] = [{"token": known_token, "attempted": forged}]
+    echo.say("step four")
+    echo.say("stop")
+    after = _stored(adapter, user)
+    assert set(before["steps_heard"]) | {4} == set(after["steps_heard"])
+    assert after["exercises_completed"] == before["exercises_completed"]
+
+
 def test_absurd_counts_in_both_session_copies_stay_within_the_schema(adapter) -> None:
     user = household_id("absurd")
     _returning(adapter, user)

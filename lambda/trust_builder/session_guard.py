@@ -213,19 +213,39 @@ def _bound_progress(cleaned: dict[str, Any], today: date) -> None:
     stored = _clamp_dates(cleaned[household.STORED], today) if cleaned.get(household.STORED) else None
     if stored is not None:
         cleaned[household.STORED] = stored.to_dict()
+    base = stored or Progress()
     if not cleaned.get(household.CURRENT):
+        cleaned.pop(household.PENDING, None)  # nothing unsaved: nothing can be pending
         return
     current = _clamp_dates(cleaned[household.CURRENT], today)
-    base = stored or Progress()
     if not _plausible_successor(base, current):
         logger.warning("session progress is not reachable from the stored copy; using the stored copy")
         cleaned[household.CURRENT] = stored.to_dict() if stored is not None else None
+        cleaned.pop(household.PENDING, None)
         return
+    _bound_pending(cleaned, base, current)
     current.version = base.version  # the version is the store's business, never the session's
     current.write_ids = list(base.write_ids)
     if stored is not None and stored.first_visit:
         current.first_visit = max(current.first_visit or stored.first_visit, stored.first_visit)
     cleaned[household.CURRENT] = current.to_dict()
+
+
+def _bound_pending(cleaned: dict[str, Any], base: Progress, current: Progress) -> None:
+    """A pending write becomes the merge base if its token is stored, so it must be a write this session
+    could have made: between the stored copy and the current progress, with a token the stored copy does
+    not already carry (a session only learns tokens of writes that are no longer pending)."""
+    kept = []
+    for entry in cleaned.get(household.PENDING) or []:
+        attempted = Progress.from_dict(entry["attempted"])
+        if entry["token"] in base.write_ids:
+            continue
+        if _plausible_successor(base, attempted) and _plausible_successor(attempted, current):
+            kept.append(entry)
+    if kept:
+        cleaned[household.PENDING] = kept
+    else:
+        cleaned.pop(household.PENDING, None)
 
 
 def _plausible_successor(base: Progress, current: Progress) -> bool:
