@@ -194,6 +194,7 @@ def test_a_forged_pending_write_cannot_become_the_merge_base(adapter) -> None:
     forged = {**before, "restarts": before["restarts"] - 1 if before["restarts"] else 0, "steps_heard": []}
     forged["exercises_completed"] = 0
     echo.session.attributes["pending_writes"] = [{"token": known_token, "attempted": forged}]
+    echo.session.attributes["stored"] = {**echo.session.attributes["stored"], "version": 0}  # forces a merge
     echo.say("step four")
     echo.say("stop")
     after = _stored(adapter, user)
