@@ -31,8 +31,8 @@ from ask_sdk_core.dispatch_components import AbstractRequestInterceptor
 from ask_sdk_core.handler_input import HandlerInput
 
 from trust_builder import alexa, household, replies
-from trust_builder.handlers import conversation as conversation_handlers
 from trust_builder.exercise import RESPONSE_LIMIT_SECONDS, Exercise, InvalidState
+from trust_builder.handlers import conversation as conversation_handlers
 from trust_builder.handlers.exercise import STATE, TIMED_UNTIL
 from trust_builder.progress import STEP_COUNT, Progress
 from trust_builder.speech import MAX_BREAK_SECONDS, SOUNDS, parse_break_time
