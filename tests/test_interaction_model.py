@@ -29,9 +29,18 @@ CUSTOM_INTENTS = {
     "SkipRulesIntent": {},
     "TimeOutIntent": {},
     "SafetyIntent": {},
+    "CrisisIntent": {},
+    "SafetyCheckIntent": {},
     "ProfessionalHelpIntent": {},
 }
-IMPORTANT_INTENTS = ("GoToStepIntent", "StartExerciseIntent", "SafetyIntent", "NamesIntent")
+IMPORTANT_INTENTS = (
+    "GoToStepIntent",
+    "StartExerciseIntent",
+    "SafetyIntent",
+    "CrisisIntent",
+    "SafetyCheckIntent",
+    "NamesIntent",
+)
 BUILT_IN_INTENTS = {
     "AMAZON.YesIntent": (),
     "AMAZON.NoIntent": (),
@@ -104,6 +113,8 @@ AGREED_SAMPLES = {
         "my partner hits me",
         "I'm scared of my partner",
     ],
+    "CrisisIntent": ["I want to kill myself", "I don't want to live anymore", "I feel suicidal"],
+    "SafetyCheckIntent": ["I'm scared", "I'm frightened", "I'm terrified"],
     "ProfessionalHelpIntent": ["we need professional help", "how do we find a counselor", "find a therapist"],
 }
 SLOT_REFERENCE = re.compile(r"\{([^{}]*)\}")
