@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +53,18 @@ PARTNER_PHRASE = "my husband hit me"
 CRISIS_PHRASE = "I want to kill myself"
 ROUTE_PHRASES = {"partner": PARTNER_PHRASE, "crisis": CRISIS_PHRASE}
 ROUTE_INTENTS = {"partner": "SafetyIntent", "crisis": "CrisisIntent"}
-SAFETY_WORDS = ("safe", "hotline", "helpline", "threat", "afraid", "hurt", "abuse", "danger", "kill", "crisis")
+SAFETY_WORDS = (
+    "safe",
+    "hotline",
+    "helpline",
+    "threat",
+    "afraid",
+    "hurt",
+    "abuse",
+    "danger",
+    "kill",
+    "crisis",
+)
 BOOKKEEPING_KEYS = {"last_visit", "write_id"}
 
 SETUP = ("open trust builder", "start the listening exercise")
@@ -209,11 +219,16 @@ def test_lexicon_reads_free_text(text: str, route: Route | None):
 def test_follow_up_offers_the_number_then_the_card_once():
     number = FollowUp(Route.CRISIS, OFFER_NUMBER)
     card = FollowUp(Route.CRISIS, OFFER_CARD)
-    assert follow_up(number, Answer.YES).say_number and follow_up(number, Answer.YES).next_offer == card
-    assert not follow_up(number, Answer.NO).say_number and follow_up(number, Answer.NO).next_offer == card
-    assert follow_up(card, Answer.YES).send_card and follow_up(card, Answer.YES).next_offer is None
-    assert not follow_up(card, Answer.NO).send_card and follow_up(card, Answer.NO).next_offer is None
-    assert follow_up(card, Answer.REPEAT).say_number and not follow_up(card, Answer.REPEAT).send_card
+    assert follow_up(number, Answer.YES).say_number
+    assert follow_up(number, Answer.YES).next_offer == card
+    assert not follow_up(number, Answer.NO).say_number
+    assert follow_up(number, Answer.NO).next_offer == card
+    assert follow_up(card, Answer.YES).send_card
+    assert follow_up(card, Answer.YES).next_offer is None
+    assert not follow_up(card, Answer.NO).send_card
+    assert follow_up(card, Answer.NO).next_offer is None
+    assert follow_up(card, Answer.REPEAT).say_number
+    assert not follow_up(card, Answer.REPEAT).send_card
     assert FollowUp.from_dict(card.to_dict()) == card
     assert FollowUp.from_dict({"route": "nope", "offered": "card"}) is None
 
@@ -236,7 +251,8 @@ def assert_line(turn: Turn, locale: str, route: str) -> None:
     if help_line(locale, Route(route)).number.spoken is None:  # not a short code: read as a phone number
         assert ssml(turn).count('<say-as interpret-as="telephone">') == 2
     assert turn.card is None, "the card is offered, never sent unasked"
-    assert turn.session_open and turn.reprompt_text
+    assert turn.session_open
+    assert turn.reprompt_text
     assert turn.speech_text.rstrip().endswith("Shall I say the number again?")
     text = turn.speech_text.lower()
     assert "this exercise" not in text
@@ -259,12 +275,15 @@ def test_each_route_from_each_state_in_each_locale(handler, route: str, state: s
     if before is None:
         assert after is None, "a safety request before anything was stored stores nothing"
     else:
-        assert after is not None and not after.get("unfinished_exercise") and not after.get("timer_id")
+        assert after is not None
+        assert not after.get("unfinished_exercise")
+        assert not after.get("timer_id")
         changed = {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
         assert changed <= {"unfinished_exercise", "timer_id"} | BOOKKEEPING_KEYS, changed
         assert not [word for word in SAFETY_WORDS if word in json.dumps(after).lower()]
     attributes = echo.session_attributes
-    assert not attributes.get("exercise") and attributes.get("mode") is None, "the exercise stops"
+    assert not attributes.get("exercise"), "the exercise stops"
+    assert attributes.get("mode") is None
     assert ROUTE_PHRASES[route].lower() not in json.dumps(attributes).lower(), "what was said is not kept"
 
     # Nothing is continued: a new session offers no resume.
@@ -284,7 +303,8 @@ def test_yes_says_only_the_number_then_the_card_is_sent_only_on_yes(handler, loc
     assert "step" not in again.speech_text.lower()
     assert again.card is None
     assert "anyone who uses this Alexa account can see it" in again.speech_text
-    assert again.speech_text.rstrip().endswith("?") and again.session_open
+    assert again.speech_text.rstrip().endswith("?")
+    assert again.session_open
 
     sent = say(echo, "yes")
     assert sent.card is not None
@@ -300,16 +320,20 @@ def test_repeat_says_the_number_again_and_no_sends_nothing(handler) -> None:
     repeated = say(echo, "say that again")
     assert said_numbers(ssml(repeated)) == ["18007997233"] * 2
     declined = say(echo, "no")
-    assert declined.card is None and declined.session_ended
+    assert declined.card is None
+    assert declined.session_ended
 
 
 def test_no_then_no_never_sends_a_card(handler) -> None:
     echo = device(handler, household_id("follow-up-no-no"))
     say(echo, "open trust builder", PARTNER_PHRASE)
     offer = say(echo, "no")
-    assert said_numbers(ssml(offer)) == [] and "Alexa app" in offer.speech_text and offer.card is None
+    assert said_numbers(ssml(offer)) == []
+    assert "Alexa app" in offer.speech_text
+    assert offer.card is None
     done = say(echo, "no")
-    assert done.card is None and done.session_ended
+    assert done.card is None
+    assert done.session_ended
 
 
 def test_silence_after_the_line_ends_the_session_without_a_card(handler) -> None:
@@ -318,7 +342,8 @@ def test_silence_after_the_line_ends_the_session_without_a_card(handler) -> None
     reprompt = checked(echo.silence())
     assert reprompt.reprompt_played
     ended = checked(echo.silence())
-    assert not echo.session_open and ended.card is None
+    assert not echo.session_open
+    assert ended.card is None
 
 
 def test_the_offer_lapses_when_the_couple_moves_on(handler) -> None:
@@ -327,7 +352,9 @@ def test_the_offer_lapses_when_the_couple_moves_on(handler) -> None:
     say(echo, "open trust builder", PARTNER_PHRASE, "step two")
     detail = say(echo, "yes")
     assert detail.card is None or "Help" not in detail.card.title
-    assert "safety_follow_up" not in echo.session_attributes or not echo.session_attributes["safety_follow_up"]
+    assert (
+        "safety_follow_up" not in echo.session_attributes or not echo.session_attributes["safety_follow_up"]
+    )
 
 
 # --- the gentle check question -------------------------------------------------------------------------
@@ -346,7 +373,8 @@ def test_no_to_the_check_returns_exactly_where_they_were(handler, state: str) ->
     question = say(echo, "I'm scared")
     assert question.intent == "SafetyCheckIntent"
     assert "Do you mean you don't feel safe right now?" in question.speech_text
-    assert question.session_open and question.card is None
+    assert question.session_open
+    assert question.card is None
 
     back = say(echo, "no")
     assert {k: v for k, v in echo.session_attributes.items() if k != "last"} == before_attributes
@@ -371,7 +399,8 @@ def test_silence_after_the_check_hears_the_line_and_the_exercise_stops(handler) 
     reach(echo, "floor")
     say(echo, "I'm scared")
     reprompt = checked(echo.silence())
-    assert "1-800-799-7233" in reprompt.speech_text and "nine one one" in reprompt.speech_text
+    assert "1-800-799-7233" in reprompt.speech_text
+    assert "nine one one" in reprompt.speech_text
     checked(echo.silence())
     assert not echo.session_open
     assert not (stored_item(user) or {}).get("unfinished_exercise")
@@ -412,7 +441,8 @@ def test_distress_in_any_free_text_slot(handler, intent: str, slot: str, value: 
         assert said_numbers(ssml(turn)).count(expect) == 2
         assert not echo.session_attributes.get("exercise")
     names = (stored_item(echo.identity.user_id) or {}).get("names") or []
-    assert value not in names and value.title() not in names
+    assert value not in names
+    assert value.title() not in names
 
 
 # --- the interaction model: a few phrasings of our own per route ---------------------------------------
@@ -421,7 +451,8 @@ OWN_PHRASES = {
     "SafetyIntent": [
         "I don't feel safe", "I do not feel safe at home", "I am not safe", "he hit me", "my wife hits me",
         "my boyfriend is hurting me", "I was beaten by my husband", "she threatened to kill me",
-        "I'm afraid of him", "what's the domestic violence hotline", "call the police", "I'm in danger right now",
+        "I'm afraid of him", "what's the domestic violence hotline", "call the police",
+        "I'm in danger right now",
         "my partner won't let me leave the house", "he's got a knife",
     ],
     "CrisisIntent": [
@@ -448,7 +479,8 @@ def test_own_phrasings_are_samples_of_their_intent(intent: str, phrase: str) -> 
 
 def test_routes_are_written_for_recall() -> None:
     samples = model_samples()
-    assert len(samples["SafetyIntent"]) >= 300 and len(samples["CrisisIntent"]) >= 300
+    assert len(samples["SafetyIntent"]) >= 300
+    assert len(samples["CrisisIntent"]) >= 300
     assert len(samples["SafetyCheckIntent"]) >= 30
 
 

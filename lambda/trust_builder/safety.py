@@ -110,6 +110,7 @@ def _words(forms: set[str]) -> str:
 def _compile(table: dict[str, Any]) -> Lexicon:
     """Patterns from the locale's lexicon. `{violent}` in a pattern stands for every form of every violent
     verb, `{self_harm}` for every form of every self-harm verb, `{fear}` for the fear words."""
+
     def verbs(key: str) -> set[str]:
         forms: set[str] = set()
         for verb in table.get(key, {}).get("verbs", []):
@@ -136,7 +137,7 @@ def _compile(table: dict[str, Any]) -> Lexicon:
 
 @cache
 def lexicon(locale: str | None) -> Lexicon:
-    """The distress lexicon: the locale's own file if it has one, else en-US's (the words are the language's)."""
+    """The distress lexicon: the locale's own file if it has one, else en-US's (it is the language's)."""
     for candidate in (locale or DEFAULT_LOCALE, DEFAULT_LOCALE):
         path = LOCALE_DIR / candidate / "distress.toml"
         if path.is_file():
@@ -200,7 +201,7 @@ class FollowUp:
         if not isinstance(raw, dict):
             return None
         try:
-            route = Route(raw.get("route"))
+            route = Route(str(raw.get("route")))
         except ValueError:
             return None
         offered = raw.get("offered")

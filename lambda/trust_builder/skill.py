@@ -1,8 +1,9 @@
 """Assembles the skill: request handlers in priority order, interceptors, the exception handler.
 
-Order matters: the ASK SDK dispatches to the first handler whose can_handle is true. Safety comes first (the line, its follow-up, the gentle check question), then
-the exercise (which owns every intent while it runs), then answers to pending questions, then the rest, and a
-fallback that re-asks helpfully for any intent nothing else took.
+Order matters: the ASK SDK dispatches to the first handler whose can_handle is true. Safety comes first (the
+line, its follow-up, the gentle check question), then the exercise (which owns every intent while it runs),
+then answers to pending questions, then the rest, and a fallback that re-asks helpfully for any intent
+nothing else took.
 """
 
 from __future__ import annotations

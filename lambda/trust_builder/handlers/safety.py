@@ -39,11 +39,11 @@ from trust_builder.alexa import (
 from trust_builder.content import Content
 from trust_builder.progress import Progress
 from trust_builder.safety import (
+    OFFER_NUMBER,
     Answer,
     FollowUp,
     HelpLine,
     Number,
-    OFFER_NUMBER,
     Route,
     classify_all,
     follow_up,
@@ -52,7 +52,9 @@ from trust_builder.safety import (
 from trust_builder.speech import Speech
 
 FOLLOW_UP = "safety_follow_up"  # session attribute: what was offered after a line (FollowUp.to_dict)
-CHECK = "safety_check"  # session attribute: the gentle question is pending; holds the last response to restore
+CHECK = (
+    "safety_check"  # session attribute: the gentle question is pending; holds the last response to restore
+)
 ROUTE_INTENTS = {"SafetyIntent": Route.PARTNER, "CrisisIntent": Route.CRISIS}
 FOLLOW_UP_ANSWERS = {
     "AMAZON.YesIntent": Answer.YES,
@@ -186,7 +188,7 @@ class ForgetSafetyOffer(AbstractRequestInterceptor):
 
 
 class SafetyCheckAnswerHandler(AbstractRequestHandler):
-    """The answer to "Do you mean you don't feel safe right now?": no goes back, anything else gives the line."""
+    """The answer to "Do you mean you don't feel safe right now?": no goes back; anything else, the line."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return CHECK in session(handler_input) and is_request_type("IntentRequest")(handler_input)
@@ -205,7 +207,9 @@ class SafetyCheckAnswerHandler(AbstractRequestHandler):
         # Back exactly where they were: the same state (untouched) and the same question, said again.
         builder = handler_input.response_builder
         okay = Speech(content.phrase("safety.check.no")).ssml()[len("<speak>") : -len("</speak>")]
-        builder.response.output_speech = SsmlOutputSpeech(ssml=last["speech"].replace("<speak>", "<speak>" + okay, 1))
+        builder.response.output_speech = SsmlOutputSpeech(
+            ssml=last["speech"].replace("<speak>", "<speak>" + okay, 1)
+        )
         builder.response.reprompt = Reprompt(output_speech=SsmlOutputSpeech(ssml=last["reprompt"]))
         builder.set_should_end_session(False)
         return builder.response
@@ -235,7 +239,7 @@ class SafetyCheckHandler(AbstractRequestHandler):
 
 
 class SafetySessionEndedHandler(AbstractRequestHandler):
-    """Silence after the gentle question: it errs toward help, so any exercise stops as it would with the line."""
+    """Silence after the gentle question errs toward help: any exercise stops, as it would with the line."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_request_type("SessionEndedRequest")(handler_input) and CHECK in session(handler_input)
