@@ -39,6 +39,16 @@ FUZZY_THRESHOLD = 0.75
 NEGATIONS = frozenset({"not", "dont", "never", "no", "cant", "wont", "isnt", "arent", "doesnt", "nothing"})
 
 
+def _leading_words(items: Sequence[object]) -> tuple[str, ...]:
+    """Up to two literal words a pattern starts with (none if it starts with a slot)."""
+    leading: list[str] = []
+    for item in items[:2]:
+        if not isinstance(item, str):
+            break
+        leading.append(item)
+    return tuple(leading)
+
+
 def _words_by_comma(text: str) -> tuple[str, ...]:
     return tuple(phrase.strip() for phrase in text.split(","))
 
@@ -292,6 +302,11 @@ class Matcher:
         )
         self._patterns = self._compile(model)
         self._not_names = self._vocabulary()
+        # Patterns by their leading literal words (one that starts "he hit" can match only text that starts
+        # so), so a large model is not walked pattern by pattern for every utterance.
+        self._by_leading: dict[tuple[str, ...], list[int]] = {}
+        for index, pattern in enumerate(self._patterns):
+            self._by_leading.setdefault(_leading_words(pattern.items), []).append(index)
 
     @classmethod
     def from_file(cls, path: Path, locale: str | None = None) -> Matcher:
@@ -414,7 +429,9 @@ class Matcher:
         if not words or len(words) > MAX_UTTERANCE_WORDS:
             return None
         best: tuple[tuple[int, ...], IntentMatch] | None = None
-        for pattern in self._patterns:
+        keys = ((), tuple(words[:1]), tuple(words[:2]))
+        candidates = sorted({i for key in keys for i in self._by_leading.get(key, [])})  # model order kept
+        for pattern in (self._patterns[index] for index in candidates):
             for slots in self._fill(pattern, words):
                 score = self._score(pattern, slots)
                 if best is None or score > best[0]:
