@@ -195,13 +195,15 @@ LEXICON_CASES = {
         "he beat me", "he's beating me", "I was beaten", "she hits me", "he hit me last night",
         "my husband is hurting me", "he threatened to kill me", "I'm being abused", "he's abusive",
         "I don't feel safe", "I'm afraid of my husband", "she won't let me leave", "he has a knife",
-        "abused", "threatened", "unsafe",
+        "abused", "threatened", "unsafe", "he is killing me", "he pushed me",
     ],
     Route.CHECK: ["terrified", "scared", "I'm scared", "I am so frightened", "I'm scared right now"],
     None: [
         "Sam", "Priya", "I'm afraid so", "I'm afraid not", "I'm scared of losing her", "is our data safe",
         "I feel safe", "I feel hurt", "he hurt my feelings", "I'm so angry", "is it normal to feel jealous",
         "I think he's lying to me", "I think she's cheating", "afraid of commitment", "jealous",
+        "this is killing me", "my back is killing me", "he pushed me away emotionally",
+        "I want to die of embarrassment", "I'm dying to know",
     ],
 }  # fmt: skip
 

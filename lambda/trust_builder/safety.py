@@ -154,18 +154,21 @@ def normalise(text: str) -> str:
 def classify(text: str | None, locale: str | None = None) -> Route | None:
     """What a free-text value means for safety: a route, or None for ordinary words.
 
-    Self-harm wins over partner (the crisis line is the more urgent one to get wrong), partner over the
-    ambiguous check; an everyday phrase ("afraid so", "scared of losing her") is no disclosure at all."""
+    Everyday idioms are taken out first ("this is killing me", "afraid so", "pushed me away"); then self-harm
+    wins over partner (the crisis line is the more urgent one to get wrong), and partner over the ambiguous
+    check. What is left of "scared of losing her" is no bare fear, so it is no disclosure at all."""
     if not text:
         return None
-    said = normalise(text)
     rules = lexicon(locale)
+    said = normalise(text)
+    for idiom in rules.not_distress:  # "this is killing me", "afraid so": never a disclosure
+        said = " ".join(idiom.sub(" ", said).split())
+    if not said:
+        return None
     if any(pattern.search(said) for pattern in rules.crisis):
         return Route.CRISIS
     if any(pattern.search(said) for pattern in rules.partner):
         return Route.PARTNER
-    if any(pattern.search(said) for pattern in rules.not_distress):
-        return None
     if any(pattern.fullmatch(said) for pattern in rules.check):
         return Route.CHECK
     return None
