@@ -380,7 +380,7 @@ def test_no_to_the_check_returns_exactly_where_they_were(handler, state: str) ->
 
     back = say(echo, "no")
     assert {k: v for k, v in echo.session_attributes.items() if k != "last"} == before_attributes
-    assert ssml(back).endswith(last["speech"][len("<speak>") :]), "the same question, said again"
+    assert ssml(back).endswith(last["reprompt"][len("<speak>") :]), "the same question, asked again"
     assert ssml(back, "reprompt") == last["reprompt"]
     assert stored_item(user) == stored, "nothing stored"
     del before_turn

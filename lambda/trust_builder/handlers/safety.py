@@ -204,12 +204,13 @@ class SafetyCheckAnswerHandler(AbstractRequestHandler):
             attributes[LAST] = last
         if not last:
             return replies.menu(handler_input, lead=Speech(content.phrase("safety.check.no")))
-        # Back exactly where they were: the same state (untouched) and the same question, said again.
+        # Back exactly where they were: the same state (untouched) and the same pending question, asked again
+        # (the question, not the whole last response: a step is not read twice, a floor not restarted unasked;
+        # "repeat" still says all of it).
         builder = handler_input.response_builder
-        okay = Speech(content.phrase("safety.check.no")).ssml()[len("<speak>") : -len("</speak>")]
-        builder.response.output_speech = SsmlOutputSpeech(
-            ssml=last["speech"].replace("<speak>", "<speak>" + okay, 1)
-        )
+        okay = Speech(content.phrase("safety.check.no")).ssml().removesuffix("</speak>")
+        question = last["reprompt"].removeprefix("<speak>")
+        builder.response.output_speech = SsmlOutputSpeech(ssml=okay + question)
         builder.response.reprompt = Reprompt(output_speech=SsmlOutputSpeech(ssml=last["reprompt"]))
         builder.set_should_end_session(False)
         return builder.response
