@@ -1,7 +1,7 @@
 """Safety comes before everything, from every state: the help line at once, then one short follow-up.
 
 - SafetyIntent (not safe with a partner) and CrisisIntent (might hurt myself) give the locale's line and the
-  emergency number, each number said slowly and twice. So does any free-text slot value (a name, a search
+  emergency number, the line said slowly and twice. So does any free-text slot value (a name, a search
   query, a feeling) that the distress lexicon reads as a disclosure: it is never used as a name or a question.
 - SafetyCheckIntent ("I'm scared") asks one gentle question. Yes gives the line; no returns the couple to
   exactly where they were (the same state, the same question); anything else errs toward the line, and the
