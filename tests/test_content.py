@@ -531,5 +531,5 @@ def test_phrases_fill_their_fields():
 
 def test_word_lists_are_lowercased_and_missing_ones_empty():
     content = load("en-US")
-    assert "terrified" in content.words("distress.words")
+    assert "terrified" in content.words("distress.fear.words")
     assert content.words("distress.nothing") == frozenset()

@@ -21,7 +21,7 @@ def _dialogs():
 @pytest.mark.parametrize("dialog", list(_dialogs()))
 def test_dialog(dialog, tmp_path_factory):
     handler = lambda_entry(tmp_path_factory.mktemp("data"))
-    echo = device(handler, household_id(dialog.get("household", "")))
+    echo = device(handler, household_id(dialog.get("household", "")), locale=dialog.get("locale", "en-US"))
     for number, turn in enumerate(dialog["turns"], start=1):
         said = turn["say"]
         result = echo.say(said) if said else echo.silence()
@@ -32,5 +32,7 @@ def test_dialog(dialog, tmp_path_factory):
             assert fragment.lower() in spoken, f"missing {fragment!r} at {where}"
         for fragment in turn.get("absent", []):
             assert fragment.lower() not in spoken, f"unexpected {fragment!r} at {where}"
+        if "card" in turn:
+            assert (result.card is not None) is turn["card"], where
         if "open" in turn:
             assert result.session_open is turn["open"], where

@@ -34,7 +34,7 @@ SAFETY_PHRASES = (
     "I'm afraid of my partner",
     "I'm being threatened",
 )
-US_LINE_SPOKEN = "1 800 799 7233"
+US_LINE_SPOKEN = "1-800-799-7233"
 US_LINE_WRITTEN = "1-800-799-7233"
 UK_LINE = "0808 2000 247"
 GRANTED = {TIMER_SCOPE: "GRANTED"}
@@ -113,13 +113,13 @@ def assert_one_response_floor(turn: Turn, seconds: int) -> None:
 
 
 def assert_help_line(turn: Turn, spoken_number: str, card_number: str) -> None:
+    """The line, said twice; the card only offered (tests/test_safety.py follows it to the card); the session
+    stays open for the one follow-up ("Shall I say the number again?")."""
     assert turn.intent == "SafetyIntent", f"{turn.heard!r} was heard as {turn.intent}"
-    assert spoken_number in turn.speech_text
-    assert turn.card is not None, "the help line must be on a card in the Alexa app"
-    assert card_number in turn.card.text
-    assert turn.session_ended
-    assert turn.response["response"].get("shouldEndSession") is True
-    assert turn.reprompt_text is None
+    assert turn.speech_text.count(spoken_number) == 2
+    assert turn.card is None, "the card is offered, never sent unasked"
+    assert turn.session_open
+    assert turn.reprompt_text
 
 
 # --- 1. safety, from every phase reachable by voice ---------------------------------------------------
@@ -193,6 +193,7 @@ def test_safety_phrase_gives_the_hotline_and_ends_the_exercise(handler, phase: s
     assert not [word for word in SAFETY_WORDS if word in text], text
 
     # Nothing is continued: a new session offers no resume, and the exercise starts afresh.
+    echo.end_session()
     again = say(echo, "open trust builder")
     assert echo.session_attributes.get("mode") != "resume_offer"
     assert "pick up" not in spoken(again).lower()
@@ -227,7 +228,6 @@ def test_en_gb_device_gets_the_uk_help_line(handler, phase: str) -> None:
     turn = checked(echo.say("I don't feel safe"))
     assert_help_line(turn, UK_LINE, UK_LINE)
     assert "799" not in turn.speech_text
-    assert "799" not in turn.card.text
 
 
 def test_safety_before_any_exercise_stores_nothing(handler) -> None:
@@ -502,19 +502,29 @@ def test_stop_after_the_last_chime_counts_the_exercise_as_done(handler) -> None:
 
 
 @pytest.mark.parametrize(
-    ("intent", "slots"),
+    ("intent", "slots", "line"),
     [
-        ("NamesIntent", {"firstName": "terrified"}),
-        ("NamesIntent", {"firstName": "Sam", "secondName": "scared"}),
-        ("FirstSpeakerIntent", {"firstName": "frightened"}),
+        ("NamesIntent", {"firstName": "terrified"}, False),
+        ("NamesIntent", {"firstName": "Sam", "secondName": "scared"}, False),
+        ("FirstSpeakerIntent", {"firstName": "frightened"}, False),
+        ("NamesIntent", {"firstName": "abused"}, True),
+        ("NamesIntent", {"firstName": "Sam", "secondName": "beaten"}, True),
     ],
 )
-def test_distress_words_in_a_name_slot_get_the_help_line(handler, intent, slots) -> None:
+def test_distress_words_in_a_name_slot_get_the_help_line(handler, intent, slots, line) -> None:
     """Alexa's first-name slot takes any word, so "I'm terrified" could arrive as a NamesIntent: it must
-    never become a partner's name, and gets the safety answer instead."""
+    never become a partner's name. A bare fear word gets the gentle question (whose reprompt carries the
+    line); a word of harm gets the line at once."""
     echo = device(handler, household_id("distress-name"))
     say(echo, "open trust builder", "start the listening exercise")
     filled = {name: envelopes.slot(name, value) for name, value in slots.items()}
     turn = checked(echo.send(envelopes.intent_request(intent, filled)))
-    assert US_LINE_SPOKEN in turn.speech_text
-    assert not turn.session_open
+    if line:
+        assert turn.speech_text.count(US_LINE_SPOKEN) == 2
+    else:
+        assert "Do you mean you don't feel safe right now?" in turn.speech_text
+        assert US_LINE_SPOKEN in (turn.reprompt_text or "")
+    assert turn.session_open
+    assert exercise_state(echo).get("names") in (None, [], [None, None]) or not set(slots.values()) & set(
+        exercise_state(echo).get("names") or []
+    )

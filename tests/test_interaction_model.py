@@ -34,6 +34,8 @@ CUSTOM_INTENTS = {
     "SkipRulesIntent": {},
     "TimeOutIntent": {},
     "SafetyIntent": {},
+    "CrisisIntent": {},
+    "SafetyCheckIntent": {},
     "ProfessionalHelpIntent": {},
     "FinishedIntent": {},
     "FeelingIntent": {"feeling": "Feeling"},
@@ -53,7 +55,14 @@ CONVERSATION_INTENTS = (
     "AboutListeningIntent",
     "AboutSkillIntent",
 )
-IMPORTANT_INTENTS = ("GoToStepIntent", "StartExerciseIntent", "SafetyIntent", "NamesIntent")
+IMPORTANT_INTENTS = (
+    "GoToStepIntent",
+    "StartExerciseIntent",
+    "SafetyIntent",
+    "CrisisIntent",
+    "SafetyCheckIntent",
+    "NamesIntent",
+)
 BUILT_IN_INTENTS = {
     "AMAZON.YesIntent": (),
     "AMAZON.NoIntent": (),
@@ -128,6 +137,8 @@ AGREED_SAMPLES = {
         "my partner hits me",
         "I'm scared of my partner",
     ],
+    "CrisisIntent": ["I want to kill myself", "I don't want to live anymore", "I feel suicidal"],
+    "SafetyCheckIntent": ["I'm scared", "I'm frightened", "I'm terrified"],
     "ProfessionalHelpIntent": ["we need professional help", "how do we find a counselor", "find a therapist"],
 }
 SLOT_REFERENCE = re.compile(r"\{([^{}]*)\}")

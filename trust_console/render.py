@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from trust_builder.speech import SOUNDS, Part, Pause, Text, duration
+from trust_builder.speech import SOUNDS, Part, Pause, Phone, Text, duration
 
 if TYPE_CHECKING:
     from trust_console.device import Turn
@@ -56,6 +56,8 @@ def _label(part: Part) -> str:
         return part.text
     if isinstance(part, Pause):
         return pause_label(part.seconds)
+    if isinstance(part, Phone):  # parsed SSML gives text; only a Speech built in-process holds a Phone
+        return part.spoken or part.number
     return sound_label(part.name)
 
 

@@ -93,6 +93,14 @@ def slot_text(handler_input: HandlerInput, name: str) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
+def slot_values(handler_input: HandlerInput) -> list[str]:
+    """Every slot value the request carries, whatever the intent or slot type (for the distress check)."""
+    request = handler_input.request_envelope.request
+    slots = getattr(getattr(request, "intent", None), "slots", None) or {}
+    values = (getattr(slot, "value", None) for slot in slots.values())
+    return [value.strip() for value in values if isinstance(value, str) and value.strip()]
+
+
 def slot_number(handler_input: HandlerInput, name: str) -> int | None:
     """AMAZON.NUMBER arrives as text; "?" or words mean Alexa did not understand a number."""
     value = slot_text(handler_input, name)

@@ -1,31 +1,239 @@
-"""The help line for a device's locale. Chosen by exact locale, never by the content's language fallback."""
+"""Safety, decided without any Alexa types: which help line, what a free-text value means, what comes next.
+
+- The help lines follow the device's EXACT locale (locale/helplines.toml), never the content's language
+  fallback: someone in Australia must hear the Australian line even while the steps are read in en-US.
+- Two routes: PARTNER (not safe with a partner: the domestic-violence line) and CRISIS (might hurt themselves:
+  the crisis line), each with the emergency number. CHECK is the truly ambiguous fear ("I'm scared") that gets
+  one gentle question first.
+- The distress lexicon (locale/<locale>/distress.toml) classifies any free-text slot value (a first name, a
+  search query, a feeling) before the skill uses it. Verbs are listed once and matched in every inflection
+  (beat, beats, beating, beaten), so the file stays readable.
+- After the line, a small follow-up: the number again, then the offer of a card in the Alexa app (offered,
+  never sent unasked: the app belongs to the account holder, who may be the person someone is afraid of).
+
+Nothing here is stored: the follow-up state lives in session attributes only.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
+from typing import Any
 
 from trust_builder.content import DEFAULT_LOCALE, LOCALE_DIR
 
 
+class Route(StrEnum):
+    PARTNER = "partner"  # not safe with a partner
+    CRISIS = "crisis"  # might hurt themselves
+    CHECK = "check"  # ambiguous fear: ask once
+
+
+@dataclass(frozen=True)
+class Number:
+    number: str  # as written (the card; say-as telephone)
+    spoken: str | None = None  # the words for a short code, chosen on purpose
+
+
 @dataclass(frozen=True)
 class HelpLine:
-    speech: str
-    card_title: str
-    card_text: str
+    """One route's line in one locale, with the emergency number."""
+
+    name: str
+    number: Number
+    extra: str
+    card: str
+    emergency: Number
 
 
 @cache
-def _table() -> dict[str, dict[str, str]]:
+def _table() -> dict[str, dict[str, Any]]:
     import tomllib  # on the first safety request only: a cold start does not parse TOML (content.py)
 
     return tomllib.loads((LOCALE_DIR / "helplines.toml").read_text(encoding="utf-8"))
 
 
-def help_line(locale: str | None) -> HelpLine:
+def _number(entry: dict[str, Any]) -> Number:
+    return Number(entry["number"], entry.get("spoken"))
+
+
+def help_line(locale: str | None, route: Route = Route.PARTNER) -> HelpLine:
+    """The line for the exact locale; an unlisted locale gets en-US's. CHECK answers with the partner line."""
     entry = _table().get(locale or DEFAULT_LOCALE) or _table()[DEFAULT_LOCALE]
-    return HelpLine(speech=entry["speech"], card_title=entry["card_title"], card_text=entry["card_text"])
+    line = entry[Route.CRISIS if route is Route.CRISIS else Route.PARTNER]
+    return HelpLine(
+        name=line["name"],
+        number=_number(line),
+        extra=line.get("extra", ""),
+        card=line["card"],
+        emergency=_number(entry["emergency"]),
+    )
 
 
 def locales() -> list[str]:
     return sorted(_table())
+
+
+# --- the distress lexicon ------------------------------------------------------------------------------
+
+
+def inflections(verb: str, irregular: tuple[str, ...] = ()) -> set[str]:
+    """A verb's forms: base, -s, -ed, -ing (doubling a final consonant after one short vowel, dropping a
+    final e), plus any irregular forms given (beat -> beaten, hit -> hit)."""
+    forms = {verb, *irregular}
+    if re.search(r"(s|sh|ch|x|z)$", verb):
+        forms.add(verb + "es")
+    else:
+        forms.add(verb + "s")
+    if verb.endswith("e"):
+        forms |= {verb + "d", verb[:-1] + "ing"}
+    elif re.search(r"[^aeiou][aeiou][bdgklmnprt]$", verb) and len(verb) <= 4:
+        forms |= {verb + verb[-1] + "ed", verb + verb[-1] + "ing"}
+    else:
+        forms |= {verb + "ed", verb + "ing"}
+    return forms
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    crisis: tuple[re.Pattern[str], ...]
+    partner: tuple[re.Pattern[str], ...]
+    check: tuple[re.Pattern[str], ...]
+    not_distress: tuple[re.Pattern[str], ...]
+
+
+def _words(forms: set[str]) -> str:
+    return "(?:" + "|".join(sorted((re.escape(form) for form in forms), key=len, reverse=True)) + ")"
+
+
+def _compile(table: dict[str, Any]) -> Lexicon:
+    """Patterns from the locale's lexicon. `{violent}` in a pattern stands for every form of every violent
+    verb, `{self_harm}` for every form of every self-harm verb, `{fear}` for the fear words."""
+
+    def verbs(key: str) -> set[str]:
+        forms: set[str] = set()
+        for verb in table.get(key, {}).get("verbs", []):
+            forms |= inflections(verb, tuple(table[key].get("irregular", {}).get(verb, [])))
+        return forms
+
+    fills = {
+        "violent": _words(verbs("violent")),
+        "self_harm": _words(verbs("self_harm")),
+        "fear": _words(set(table.get("fear", {}).get("words", []))),
+        "partner": _words(set(table.get("people", {}).get("partner", []))),
+    }
+
+    def patterns(key: str) -> tuple[re.Pattern[str], ...]:
+        compiled = []
+        for pattern in table.get(key, {}).get("patterns", []):
+            for name, fill in fills.items():
+                pattern = pattern.replace("{" + name + "}", fill)
+            compiled.append(re.compile(r"\b" + pattern + r"\b"))
+        return tuple(compiled)
+
+    return Lexicon(patterns("crisis"), patterns("partner"), patterns("check"), patterns("not_distress"))
+
+
+@cache
+def lexicon(locale: str | None) -> Lexicon:
+    """The distress lexicon: the locale's own file if it has one, else en-US's (it is the language's)."""
+    for candidate in (locale or DEFAULT_LOCALE, DEFAULT_LOCALE):
+        path = LOCALE_DIR / candidate / "distress.toml"
+        if path.is_file():
+            import tomllib  # the lexicon is read when a request first carries free text
+
+            return _compile(tomllib.loads(path.read_text(encoding="utf-8")))
+    raise FileNotFoundError(f"no distress lexicon for {locale}")
+
+
+def normalise(text: str) -> str:
+    """Lowercase words only: curly apostrophes straightened, punctuation gone, "im" -> "i'm" kept as said."""
+    text = text.lower().replace("\u2019", "'")
+    return " ".join(re.sub(r"[^a-z' ]+", " ", text).split())
+
+
+def classify(text: str | None, locale: str | None = None) -> Route | None:
+    """What a free-text value means for safety: a route, or None for ordinary words.
+
+    Everyday idioms are taken out first ("this is killing me", "afraid so", "pushed me away"); then self-harm
+    wins over partner (the crisis line is the more urgent one to get wrong), and partner over the ambiguous
+    check. What is left of "scared of losing her" is no bare fear, so it is no disclosure at all."""
+    if not text:
+        return None
+    rules = lexicon(locale)
+    said = normalise(text)
+    for idiom in rules.not_distress:  # "this is killing me", "afraid so": never a disclosure
+        said = " ".join(idiom.sub(" ", said).split())
+    if not said:
+        return None
+    if any(pattern.search(said) for pattern in rules.crisis):
+        return Route.CRISIS
+    if any(pattern.search(said) for pattern in rules.partner):
+        return Route.PARTNER
+    if any(pattern.fullmatch(said) for pattern in rules.check):
+        return Route.CHECK
+    return None
+
+
+def classify_all(values: list[str], locale: str | None = None) -> Route | None:
+    """The most urgent route among several slot values."""
+    routes = {classify(value, locale) for value in values}
+    for route in (Route.CRISIS, Route.PARTNER, Route.CHECK):
+        if route in routes:
+            return route
+    return None
+
+
+# --- after the line: the follow-up ---------------------------------------------------------------------
+
+OFFER_NUMBER = "number"  # "Shall I say the number again?"
+OFFER_CARD = "card"  # "Shall I put it in the Alexa app?"
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """What was just offered after a help line, kept in session attributes (never stored)."""
+
+    route: Route
+    offered: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"route": str(self.route), "offered": self.offered}
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> FollowUp | None:
+        if not isinstance(raw, dict):
+            return None
+        try:
+            route = Route(str(raw.get("route")))
+        except ValueError:
+            return None
+        offered = raw.get("offered")
+        return cls(route, offered) if offered in (OFFER_NUMBER, OFFER_CARD) else None
+
+
+class Answer(StrEnum):
+    YES = "yes"
+    NO = "no"
+    REPEAT = "repeat"  # "repeat", "say it again", or anything unclear: the number is never wrong to say
+
+
+@dataclass(frozen=True)
+class Step:
+    """What to do with an answer: say the number again, send the card, and what to offer next (None: end)."""
+
+    say_number: bool
+    send_card: bool
+    next_offer: FollowUp | None
+
+
+def follow_up(state: FollowUp, answer: Answer) -> Step:
+    """The number offer, then the card offer once; "repeat" says only the number again at either."""
+    card_offer = FollowUp(state.route, OFFER_CARD)
+    if answer is Answer.REPEAT:
+        return Step(say_number=True, send_card=False, next_offer=card_offer)
+    if state.offered == OFFER_NUMBER:
+        return Step(say_number=answer is Answer.YES, send_card=False, next_offer=card_offer)
+    return Step(say_number=False, send_card=answer is Answer.YES, next_offer=None)

@@ -33,8 +33,10 @@ from ask_sdk_core.handler_input import HandlerInput
 from trust_builder import alexa, household, replies
 from trust_builder.exercise import RESPONSE_LIMIT_SECONDS, Exercise, InvalidState
 from trust_builder.handlers import conversation as conversation_handlers
+from trust_builder.handlers import safety as safety_handlers
 from trust_builder.handlers.exercise import STATE, TIMED_UNTIL
 from trust_builder.progress import STEP_COUNT, Progress
+from trust_builder.safety import FollowUp
 from trust_builder.speech import MAX_BREAK_SECONDS, SOUNDS, parse_break_time
 from trust_builder.storage import PendingWrite
 from trust_builder.storage.progress_store import MAX_PENDING
@@ -152,6 +154,24 @@ def _timed_until(value: Any, _today: date, now: datetime) -> Any:
     return until.isoformat()
 
 
+def _safety_follow_up(value: Any, *_: Any) -> Any:
+    if value is None:
+        return None
+    offer = FollowUp.from_dict(value)
+    return offer.to_dict() if offer is not None else _DROP
+
+
+def _safety_check(value: Any, *rest: Any) -> Any:
+    """The gentle question is pending: only the response to restore on "no" (checked like "repeat")."""
+    if not isinstance(value, Mapping) or set(value) != {"last"}:
+        return _DROP
+    last = value["last"]
+    if last is None:
+        return {"last": None}
+    checked = _last(last, *rest)
+    return _DROP if checked is _DROP else {"last": checked}
+
+
 MAX_COUNT = 10_000  # turn and miss counters: far more than any session reaches
 
 
@@ -185,6 +205,8 @@ SCHEMA: dict[str, Callable[[Any, date, datetime], Any]] = {
     TIMED_UNTIL: _timed_until,
     replies.TURNS: _count,
     replies.INTRO_HEARD: _true,
+    safety_handlers.FOLLOW_UP: _safety_follow_up,
+    safety_handlers.CHECK: _safety_check,
     conversation_handlers.MISSES: _count,
     conversation_handlers.FALLBACKS: _count,
 }

@@ -1,8 +1,9 @@
 """Assembles the skill: request handlers in priority order, interceptors, the exception handler.
 
-Order matters: the ASK SDK dispatches to the first handler whose can_handle is true. Safety comes first, then
-the exercise (which owns every intent while it runs), then answers to pending questions, then the rest, and a
-fallback that re-asks helpfully for any intent nothing else took.
+Order matters: the ASK SDK dispatches to the first handler whose can_handle is true. Safety comes first (the
+line, its follow-up, the gentle check question), then the exercise (which owns every intent while it runs),
+then answers to pending questions, then the rest, and a fallback that re-asks helpfully for any intent
+nothing else took.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ def build_skill_builder(
         builder.api_client = api_client
     for handler in (
         safety.SafetyHandler(),
+        safety.SafetyFollowUpHandler(),
+        safety.SafetyCheckAnswerHandler(),
+        safety.SafetyCheckHandler(),
+        safety.SafetySessionEndedHandler(),
         exercise.TimerRelaunchHandler(),
         exercise.TimerConsentAnswerHandler(),
         exercise.ResumeOfferHandler(),
@@ -87,6 +92,7 @@ def build_skill_builder(
     builder.add_global_request_interceptor(exercise.ParkExerciseInterceptor())
     builder.add_global_response_interceptor(conversation.VaryRepeats())
     builder.add_global_response_interceptor(conversation.CountTurns())
+    builder.add_global_request_interceptor(safety.ForgetSafetyOffer())
     builder.add_global_response_interceptor(repeat.RememberLastResponse())
     builder.add_exception_handler(standard.ApologiseOnError())
     return builder

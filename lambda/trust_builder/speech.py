@@ -50,7 +50,17 @@ class Sound:
     name: str
 
 
-Part = Text | Pause | Sound
+@dataclass(frozen=True)
+class Phone:
+    """A phone number said slowly: as a telephone number (say-as), or in words chosen on purpose for a short
+    code ("nine eight eight", "triple zero"), because Alexa reads a bare digit string as a quantity."""
+
+    number: str
+    spoken: str | None = None
+
+
+Part = Text | Pause | Sound | Phone
+PHONE_RATE = "slow"  # prosody rate for numbers, so they can be written down
 
 
 class Speech:
@@ -77,6 +87,10 @@ class Speech:
         self.parts.append(Sound(name))
         return self
 
+    def phone(self, number: str, spoken: str | None = None) -> Speech:
+        self.parts.append(Phone(number, spoken))
+        return self
+
     def extend(self, other: Speech) -> Speech:
         self.parts.extend(other.parts)
         return self
@@ -96,6 +110,13 @@ def _part_ssml(part: Part) -> str:
         return _escape(part.text) + " "
     if isinstance(part, Sound):
         return f'<audio src="{SOUNDS[part.name].url}"/>'
+    if isinstance(part, Phone):
+        said = (
+            _escape(part.spoken)
+            if part.spoken
+            else f'<say-as interpret-as="telephone">{_escape(part.number)}</say-as>'
+        )
+        return f'<prosody rate="{PHONE_RATE}">{said}</prosody> '
     breaks = []
     remaining = part.seconds
     while remaining > 0:
@@ -168,6 +189,9 @@ def duration(parts: list[Part], words_per_minute: float = WORDS_PER_MINUTE) -> f
     for part in parts:
         if isinstance(part, Text):
             total += word_count(part.text) * 60 / words_per_minute
+        elif isinstance(part, Phone):  # said slowly: about one word a digit or spoken word, at half speed
+            words = word_count(part.spoken) if part.spoken else sum(c.isdigit() for c in part.number)
+            total += words * 120 / words_per_minute
         elif isinstance(part, Pause):
             total += part.seconds
         else:

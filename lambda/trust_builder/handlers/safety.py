@@ -1,54 +1,256 @@
-"""Safety comes before everything: "I don't feel safe" stops the exercise and gives the local help line.
+"""Safety comes before everything, from every state: the help line at once, then one short follow-up.
 
-Nothing about such a request is stored. The exercise is not continued: its timer is cancelled and a stored
-unfinished exercise is cleared (the same write a declined resume makes, so it records nothing about why),
-and the session ends so the skill asks nothing more.
+- SafetyIntent (not safe with a partner) and CrisisIntent (might hurt myself) give the locale's line and the
+  emergency number, the line said slowly and twice. So does any free-text slot value (a name, a search
+  query, a feeling) that the distress lexicon reads as a disclosure: it is never used as a name or a question.
+- SafetyCheckIntent ("I'm scared") asks one gentle question. Yes gives the line; no returns the couple to
+  exactly where they were (the same state, the same question); anything else errs toward the line, and the
+  question's reprompt already carries the line, so silence hears it too. The session never ends on a
+  near-miss.
+- After a line: "Shall I say the number again?", then the card is OFFERED (the Alexa app belongs to the
+  account holder, who may be the person someone is afraid of) and sent only on yes. Silence ends it.
+
+Nothing about such a request is stored. An exercise stops: its timer is cancelled and a stored unfinished
+exercise is cleared (the same write a declined resume makes, so it records nothing about why). The follow-up
+and the pending check live in session attributes only.
 """
 
 from __future__ import annotations
 
-from ask_sdk_core.dispatch_components import AbstractRequestHandler
+from typing import Any
+
+from ask_sdk_core.dispatch_components import AbstractRequestHandler, AbstractRequestInterceptor
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import is_intent_name
+from ask_sdk_core.utils import is_intent_name, is_request_type
 from ask_sdk_model import Response
+from ask_sdk_model.ui import Reprompt, SsmlOutputSpeech
 
 from trust_builder import household, replies
-from trust_builder.alexa import content_for, intent_name, locale, respond, session, slot_text
+from trust_builder.alexa import (
+    LAST,
+    MODE,
+    content_for,
+    intent_name,
+    locale,
+    respond,
+    session,
+    slot_values,
+)
+from trust_builder.content import Content
 from trust_builder.progress import Progress
-from trust_builder.safety import help_line
+from trust_builder.safety import (
+    OFFER_NUMBER,
+    Answer,
+    FollowUp,
+    HelpLine,
+    Number,
+    Route,
+    classify_all,
+    follow_up,
+    help_line,
+)
 from trust_builder.speech import Speech
 
-# Intents whose first-name slots could catch "I'm terrified" when a name is expected.
-NAME_SLOTS = {"NamesIntent": ("firstName", "secondName"), "FirstSpeakerIntent": ("firstName",)}
+FOLLOW_UP = "safety_follow_up"  # session attribute: what was offered after a line (FollowUp.to_dict)
+CHECK = (
+    "safety_check"  # session attribute: the gentle question is pending; holds the last response to restore
+)
+ROUTE_INTENTS = {"SafetyIntent": Route.PARTNER, "CrisisIntent": Route.CRISIS}
+FOLLOW_UP_ANSWERS = {
+    "AMAZON.YesIntent": Answer.YES,
+    "AMAZON.NoIntent": Answer.NO,
+    "AMAZON.RepeatIntent": Answer.REPEAT,
+    "AMAZON.FallbackIntent": Answer.REPEAT,
+}
+# Session keys kept when a line is given: the household's progress (so the session needs no second read).
+KEPT_KEYS = (household.CURRENT, household.STORED)
 
 
-def _distress_heard_as_a_name(handler_input: HandlerInput) -> bool:
-    slots = NAME_SLOTS.get(intent_name(handler_input) or "", ())
-    distress = content_for(handler_input).words("distress.words")
-    return any((slot_text(handler_input, slot) or "").lower() in distress for slot in slots)
+def route_of(handler_input: HandlerInput) -> Route | None:
+    """The safety route this request asks for, if any: its intent, or what a free-text slot value says."""
+    name = intent_name(handler_input)
+    if name in ROUTE_INTENTS:
+        return ROUTE_INTENTS[name]
+    if name is None:
+        return None
+    route = classify_all(slot_values(handler_input), locale(handler_input))
+    if route is Route.CHECK and name == "SafetyCheckIntent":
+        return None
+    return route
 
 
-class SafetyHandler(AbstractRequestHandler):
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("SafetyIntent")(handler_input) or _distress_heard_as_a_name(handler_input)
+def _in_exercise(handler_input: HandlerInput) -> bool:
+    return session(handler_input).get(MODE) in (replies.EXERCISE, replies.RESUME_OFFER)
 
-    def handle(self, handler_input: HandlerInput) -> Response:
-        line = help_line(locale(handler_input))
-        progress = household.current(handler_input)
-        if progress is not None and (progress.unfinished_exercise or progress.timer_id):
-            from trust_builder import timers  # loads the Timers API only when there may be one to cancel
 
-            timers.cancel_timer(handler_input, progress.timer_id)
-            household.record(handler_input, _drop_exercise)
-        session(handler_input).clear()
-        return respond(
-            handler_input, Speech(line.speech), card=(line.card_title, line.card_text), end_session=True
-        )
+def _stop_exercise(handler_input: HandlerInput) -> None:
+    """Any exercise stops and is not offered again; the session keeps only the household's progress."""
+    progress = household.current(handler_input)
+    if progress is not None and (progress.unfinished_exercise or progress.timer_id):
+        from trust_builder import timers  # loads the Timers API only when there may be one to cancel
+
+        timers.cancel_timer(handler_input, progress.timer_id)
+        household.record(handler_input, _drop_exercise)
+    attributes = session(handler_input)
+    kept = {key: attributes[key] for key in KEPT_KEYS if key in attributes}
+    attributes.clear()
+    attributes.update(kept)
 
 
 def _drop_exercise(progress: Progress) -> None:
     progress.unfinished_exercise = None
     progress.timer_id = None
+
+
+def _say_number(speech: Speech, number: Number) -> Speech:
+    """A number, slowly, then a short pause so the next sentence does not run into it."""
+    return speech.phone(number.number, number.spoken).pause(0.4)
+
+
+def _number_twice(speech: Speech, line: HelpLine, content: Content, first: str, second: str) -> Speech:
+    speech.say(content.phrase(first))
+    _say_number(speech, line.number)
+    speech.say(content.phrase(second))
+    return _say_number(speech, line.number)
+
+
+def give_line(handler_input: HandlerInput, route: Route) -> Response:
+    """The help line for the route: name, number twice, emergency number; then "the number again?"."""
+    content = content_for(handler_input)
+    route = Route.CRISIS if route is Route.CRISIS else Route.PARTNER
+    line = help_line(locale(handler_input), route)
+    lead_key = "lead_exercise" if _in_exercise(handler_input) else "lead"
+    _stop_exercise(handler_input)
+    speech = Speech(content.phrase(f"safety.{route}.{lead_key}"))
+    speech.say(content.phrase(f"safety.{route}.line", name=line.name))
+    _number_twice(speech, line, content, "safety.number.is", "safety.number.again")
+    speech.say(line.extra)
+    speech.say(content.phrase(f"safety.{route}.emergency"))
+    _say_number(speech, line.emergency)
+    speech.pause(0.5).say(content.phrase("safety.follow_up.ask_repeat"))
+    session(handler_input)[FOLLOW_UP] = FollowUp(route, OFFER_NUMBER).to_dict()
+    return respond(handler_input, speech, Speech(content.phrase("safety.follow_up.reprompt_repeat")))
+
+
+class SafetyHandler(AbstractRequestHandler):
+    """First in the skill: wins from every state, whatever else the request could mean."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        route = route_of(handler_input)
+        return route in (Route.PARTNER, Route.CRISIS)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        route = route_of(handler_input)
+        return give_line(handler_input, route or Route.PARTNER)
+
+
+class SafetyFollowUpHandler(AbstractRequestHandler):
+    """The answer to "Shall I say the number again?" and to the card offer."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return (
+            FollowUp.from_dict(session(handler_input).get(FOLLOW_UP)) is not None
+            and intent_name(handler_input) in FOLLOW_UP_ANSWERS
+        )
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        content = content_for(handler_input)
+        attributes = session(handler_input)
+        state = FollowUp.from_dict(attributes.get(FOLLOW_UP))
+        assert state is not None  # can_handle saw one
+        answer = FOLLOW_UP_ANSWERS[intent_name(handler_input) or ""]
+        step = follow_up(state, answer)
+        line = help_line(locale(handler_input), state.route)
+        speech = Speech()
+        if step.say_number:
+            _number_twice(speech, line, content, "safety.number.only", "safety.number.once_more")
+        attributes[FOLLOW_UP] = step.next_offer.to_dict() if step.next_offer else None
+        if step.next_offer is not None:
+            speech.say(content.phrase("safety.follow_up.card_offer"))
+            return respond(handler_input, speech, Speech(content.phrase("safety.follow_up.card_reprompt")))
+        if step.send_card:
+            card_text = f"{line.card} " + content.phrase(
+                "safety.follow_up.card_emergency", number=line.emergency.number
+            )
+            speech.say(content.phrase("safety.follow_up.card_sent"))
+            card = (content.phrase("safety.follow_up.card_title"), card_text)
+            return respond(handler_input, speech, card=card, end_session=True)
+        speech.say(content.phrase("safety.follow_up.card_declined"))
+        return respond(handler_input, speech, end_session=True)
+
+
+class ForgetSafetyOffer(AbstractRequestInterceptor):
+    """A follow-up offer holds only for the very next answer: anything else the couple says moves on, so a
+    later "yes" to another question is never taken for "send the card"."""
+
+    def process(self, handler_input: HandlerInput) -> None:
+        attributes = session(handler_input)
+        if attributes.get(FOLLOW_UP) and intent_name(handler_input) not in FOLLOW_UP_ANSWERS:
+            attributes[FOLLOW_UP] = None
+
+
+class SafetyCheckAnswerHandler(AbstractRequestHandler):
+    """The answer to "Do you mean you don't feel safe right now?": no goes back; anything else, the line."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return CHECK in session(handler_input) and is_request_type("IntentRequest")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        attributes = session(handler_input)
+        pending: dict[str, Any] = attributes.pop(CHECK) or {}
+        if not is_intent_name("AMAZON.NoIntent")(handler_input):
+            return give_line(handler_input, Route.PARTNER)
+        content = content_for(handler_input)
+        last = pending.get("last")
+        if last:
+            attributes[LAST] = last
+        if not last:
+            return replies.menu(handler_input, lead=Speech(content.phrase("safety.check.no")))
+        # Back exactly where they were: the same state (untouched) and the same pending question, asked again
+        # (the question, not the whole last response: a step is not read twice, a floor not restarted unasked;
+        # "repeat" still says all of it).
+        builder = handler_input.response_builder
+        okay = Speech(content.phrase("safety.check.no")).ssml().removesuffix("</speak>")
+        question = last["reprompt"].removeprefix("<speak>")
+        builder.response.output_speech = SsmlOutputSpeech(ssml=okay + question)
+        builder.response.reprompt = Reprompt(output_speech=SsmlOutputSpeech(ssml=last["reprompt"]))
+        builder.set_should_end_session(False)
+        return builder.response
+
+
+class SafetyCheckHandler(AbstractRequestHandler):
+    """ "I'm scared" (or a bare fear word in a name, a question, a feeling): one gentle question."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("SafetyCheckIntent")(handler_input) or route_of(handler_input) is Route.CHECK
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        content = content_for(handler_input)
+        attributes = session(handler_input)
+        attributes[CHECK] = {"last": attributes.get(LAST)}
+        line = help_line(locale(handler_input), Route.PARTNER)
+        # The reprompt carries the line: silence after the question errs toward help.
+        reprompt = Speech(content.phrase("safety.check.reprompt_lead"))
+        reprompt.say(content.phrase("safety.partner.line", name=line.name)).say(
+            content.phrase("safety.number.is")
+        )
+        _say_number(reprompt, line.number)
+        reprompt.say(content.phrase("safety.partner.emergency"))
+        _say_number(reprompt, line.emergency)
+        reprompt.say(content.phrase("safety.check.reprompt"))
+        return respond(handler_input, Speech(content.phrase("safety.check.question")), reprompt)
+
+
+class SafetySessionEndedHandler(AbstractRequestHandler):
+    """Silence after the gentle question errs toward help: any exercise stops, as it would with the line."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_request_type("SessionEndedRequest")(handler_input) and CHECK in session(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        _stop_exercise(handler_input)
+        household.flush(handler_input)
+        return handler_input.response_builder.response
 
 
 class ProfessionalHelpHandler(AbstractRequestHandler):
