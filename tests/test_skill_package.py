@@ -90,9 +90,14 @@ def test_permissions_include_the_timers_scope(manifest: dict[str, Any]) -> None:
     assert {"name": TIMERS_SCOPE} in manifest["permissions"]
 
 
-def test_custom_api_has_no_interfaces_and_a_clear_endpoint(manifest: dict[str, Any]) -> None:
+def test_custom_api_declares_apl_for_round_landscape_and_tv_screens_and_a_clear_endpoint(
+    manifest: dict[str, Any],
+) -> None:
     custom = manifest["apis"]["custom"]
-    assert custom["interfaces"] == []
+    (apl,) = custom["interfaces"]
+    assert apl["type"] == "ALEXA_PRESENTATION_APL"
+    shapes = {(viewport["mode"], viewport["shape"]) for viewport in apl["supportedViewports"]}
+    assert shapes == {("HUB", "ROUND"), ("HUB", "RECTANGLE"), ("TV", "RECTANGLE")}
     uri = custom["endpoint"]["uri"]
     assert uri == ENDPOINT_PLACEHOLDER or LAMBDA_ARN.match(uri)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from skill_harness import device, lambda_entry, response_problems
+from test_screen import unresolved
 
 from trust_console import envelopes
 
@@ -98,17 +99,39 @@ def _requests() -> list[tuple[str, dict]]:
             requests.append((label, envelopes.intent_request(intent["name"], slots or None)))
     requests.append(("SessionEndedRequest", envelopes.session_ended_request("USER_INITIATED")))
     requests.append(("LaunchRequest", envelopes.launch_request()))
+    for action in ("next", "pause", "resume", "stop", "unknown"):  # screen touches (APL UserEvents)
+        requests.append((f"touch {action}", envelopes.user_event([action])))
     return requests
 
 
 REQUESTS = _requests()
 
 
+def _screen_problems(response: dict, has_screen: bool) -> list[str]:
+    """A screen device gets at most one APL document whose data resolves; a speaker gets none."""
+    rendered = [
+        directive
+        for directive in (response.get("response") or {}).get("directives") or []
+        if directive.get("type", "").startswith("Alexa.Presentation.APL")
+    ]
+    if not has_screen:
+        return ["APL sent to a device without a screen"] if rendered else []
+    if len(rendered) > 1:
+        return [f"{len(rendered)} APL directives in one response"]
+    problems = []
+    for directive in rendered:
+        missing = unresolved(directive["document"], directive["datasources"]["screen"])
+        if missing:
+            problems.append(f"{directive['token']}: unresolved {missing}")
+    return problems
+
+
+@pytest.mark.parametrize("has_screen", [False, True], ids=["speaker", "screen"])
 @pytest.mark.parametrize("state", list(STATES))
-def test_every_intent_in_state_gives_a_valid_response(state, tmp_path_factory):
+def test_every_intent_in_state_gives_a_valid_response(state, has_screen, tmp_path_factory):
     handler = lambda_entry(tmp_path_factory.mktemp("data"))
     before, setup, expected_mode, expected_phase = STATES[state]
-    echo = device(handler)
+    echo = device(handler, screen=has_screen)
     for utterance in before:
         echo.say(utterance)
     if echo.session_open:
@@ -126,12 +149,16 @@ def test_every_intent_in_state_gives_a_valid_response(state, tmp_path_factory):
         session = envelopes.SessionState(echo.session.session_id, False, copy.deepcopy(attributes))
         event = envelopes.envelope(request, echo.identity, session)
         response = handler(event, None)
-        problems = response_problems(response)
+        problems = response_problems(response) + _screen_problems(response, has_screen)
         speech = json.dumps(response.get("response", {}).get("outputSpeech") or {})
         if "went wrong on my side" in speech:
             problems.append("the catch-all exception handler answered")
         body = response.get("response") or {}
-        if request["type"] == "IntentRequest" and not body.get("outputSpeech") and not body.get("directives"):
+        if (
+            request["type"] != "SessionEndedRequest"
+            and not body.get("outputSpeech")
+            and not body.get("directives")
+        ):
             problems.append("an intent got no speech")
         if problems:
             failures.append(f"{label}: {problems}")

@@ -19,6 +19,7 @@ from trust_builder.handlers import (
     launch,
     repeat,
     safety,
+    screen,
     skill_events,
     standard,
     steps,
@@ -67,9 +68,11 @@ def build_skill_builder(
         standard.UnknownRequestHandler(),
     ):
         builder.add_request_handler(handler)
+    builder.add_global_request_interceptor(screen.TouchAsIntent())  # first: the rest see the intent
     builder.add_global_request_interceptor(LoadProgressInterceptor(ProgressStore(adapter)))
     builder.add_global_request_interceptor(exercise.ParkExerciseInterceptor())
     builder.add_global_response_interceptor(repeat.RememberLastResponse())
+    builder.add_global_response_interceptor(screen.ShowOnScreen())
     builder.add_exception_handler(standard.ApologiseOnError())
     return builder
 
