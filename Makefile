@@ -4,13 +4,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PYTHONPATH := lambda:.
 
-.PHONY: run test lint typecheck serve bench models nlu clean
+.PHONY: run test lint typecheck serve bench models nlu clean check-package package-urls site icons
 
 run: $(VENV)/.installed
 	@$(PY) -m trust_console $(ARGS)
 
 test: $(VENV)/.installed node_modules/.installed
 	@$(PY) scripts/build_models.py --check
+	@$(PY) scripts/check_package.py
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check --quiet .
 	@$(VENV)/bin/mypy
@@ -33,6 +34,23 @@ bench: $(VENV)/.installed node_modules/.installed
 
 models: $(VENV)/.installed
 	@$(PY) scripts/build_models.py
+
+# The pre-submission check (also part of make test). With TRUST_BUILDER_SITE_URL set, skill.json's privacy
+# and terms URLs must be that site's pages; ARGS="--release" makes placeholder URLs an error.
+check-package: $(VENV)/.installed
+	@$(PY) scripts/check_package.py $(ARGS)
+
+# Deploy-time: point skill.json's privacy and terms URLs (every locale) at TRUST_BUILDER_SITE_URL.
+package-urls: $(VENV)/.installed
+	@$(PY) scripts/package_urls.py
+
+# The public privacy and terms pages (site/), made from PRIVACY.md and TERMS.md.
+site: $(VENV)/.installed
+	@$(PY) scripts/build_site.py
+
+# The 108 and 512 px icons, rendered from skill-package/assets/icon.svg (needs libcairo2).
+icons: $(VENV)/.installed
+	@$(PY) scripts/build_icons.py
 
 $(VENV)/.installed: requirements-dev.txt lambda/requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed" or 0)'
