@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PYTHONPATH := lambda:.
 
-.PHONY: run test lint typecheck serve bench models nlu clean check-package package-urls site icons
+.PHONY: run test lint typecheck serve bench models nlu clean check-package package-listing package-urls site icons
 
 run: $(VENV)/.installed
 	@$(PY) -m trust_console $(ARGS)
@@ -39,6 +39,10 @@ models: $(VENV)/.installed
 # and terms URLs must be that site's pages; ARGS="--release" makes placeholder URLs an error.
 check-package: $(VENV)/.installed
 	@$(PY) scripts/check_package.py $(ARGS)
+
+# skill.json's per-locale store listings, from locale/en-US/store.toml and locale/variants.toml.
+package-listing: $(VENV)/.installed
+	@$(PY) scripts/package_listing.py
 
 # Deploy-time: point skill.json's privacy and terms URLs (every locale) at TRUST_BUILDER_SITE_URL.
 package-urls: $(VENV)/.installed

@@ -25,7 +25,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from scripts import build_icons, build_site, package_urls
+from scripts import build_icons, build_site, package_listing, package_urls
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRED_INTENTS = frozenset(
@@ -256,6 +256,8 @@ def check(root: Path = ROOT, *, site: str | None = None, release: bool = False) 
     problems += _urls(manifest, sorted(listings), site, release)
     problems += _declared(manifest, root / "lambda")
     problems += build_site.stale(root)
+    if root == ROOT:  # the listings are made from this checkout's content
+        problems += package_listing.stale(package / "skill.json")
     return problems
 
 

@@ -51,7 +51,7 @@ def test_publishing_information(manifest: dict[str, Any], en_us: dict[str, Any])
     assert en_us["keywords"]
     assert all(0 < len(k) <= 150 for k in en_us["keywords"])
     assert publishing["isAvailableWorldwide"] is False
-    assert publishing["distributionCountries"] == ["US"]
+    assert publishing["distributionCountries"] == ["US", "GB", "CA", "AU", "IN"]
     assert re.fullmatch(r"[A-Z_]+", publishing["category"])
 
 
@@ -161,3 +161,26 @@ def test_ask_resources_deploys_this_skill_package() -> None:
     assert resources["askcliResourcesVersion"] == "2020-03-31"
     metadata = resources["profiles"]["default"]["skillMetadata"]
     assert (ROOT / metadata["src"]).resolve() == PACKAGE.resolve()
+
+
+EMERGENCY = {"en-US": "911", "en-GB": "999", "en-CA": "911", "en-AU": "000", "en-IN": "112"}
+
+
+@pytest.mark.parametrize("locale", sorted(EMERGENCY))
+def test_every_locale_is_listed_in_its_own_spelling_with_its_own_emergency_number(
+    manifest: dict[str, Any], locale: str
+) -> None:
+    listing = manifest["publishingInformation"]["locales"][locale]
+    description = listing["description"]
+    assert f"({EMERGENCY[locale]} in " in description
+    assert ("counseling" in description) is (locale == "en-US")
+    assert ("counselling" in description) is (locale != "en-US")
+    assert listing["smallIconUri"] == "file://assets/icon-108.png"
+    assert listing["largeIconUri"] == "file://assets/icon-512.png"
+    assert locale in manifest["privacyAndCompliance"]["locales"]
+    model = load_json(ROOT / "interaction_models" / f"{locale}.json")["interactionModel"]["languageModel"]
+    samples = {s.casefold() for intent in model["intents"] for s in intent.get("samples", [])}
+    for phrase in listing["examplePhrases"][1:]:
+        match = ASK_PHRASE.match(phrase)
+        assert match
+        assert match["tail"].casefold() in samples
