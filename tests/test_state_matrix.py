@@ -15,14 +15,18 @@ import json
 from pathlib import Path
 
 import pytest
-from skill_harness import device, lambda_entry, response_problems
+from skill_harness import LOCALES, device, lambda_entry, response_problems
 from test_screen import unresolved
 
 from trust_console import envelopes
 
-MODEL = json.loads(
-    (Path(__file__).parents[1] / "interaction_models" / "en-US.json").read_text(encoding="utf-8")
-)["interactionModel"]["languageModel"]
+MODELS_DIR = Path(__file__).parents[1] / "interaction_models"
+
+
+def _model(locale: str) -> dict:
+    path = MODELS_DIR / f"{locale}.json"
+    return json.loads(path.read_text(encoding="utf-8"))["interactionModel"]["languageModel"]
+
 
 OPEN = ["open trust builder"]
 EXERCISE = [*OPEN, "start the listening exercise"]
@@ -89,22 +93,23 @@ def _slot_variants(intent: dict) -> list[dict]:
     return variants
 
 
-def _requests() -> list[tuple[str, dict]]:
+def _requests(locale: str) -> list[tuple[str, dict]]:
+    """Every intent of that locale's model (with slot variants), the session end, a launch, and touches."""
     requests = []
-    for intent in MODEL["intents"]:
+    for intent in _model(locale)["intents"]:
         for slots in _slot_variants(intent):
             label = intent["name"] + "".join(
                 f" {k}={v.get('value')}" for k, v in slots.items() if "value" in v
             )
-            requests.append((label, envelopes.intent_request(intent["name"], slots or None)))
-    requests.append(("SessionEndedRequest", envelopes.session_ended_request("USER_INITIATED")))
-    requests.append(("LaunchRequest", envelopes.launch_request()))
+            requests.append((label, envelopes.intent_request(intent["name"], slots or None, locale)))
+    requests.append(("SessionEndedRequest", envelopes.session_ended_request("USER_INITIATED", locale)))
+    requests.append(("LaunchRequest", envelopes.launch_request(locale)))
     for action in ("next", "pause", "resume", "stop", "unknown"):  # screen touches (APL UserEvents)
-        requests.append((f"touch {action}", envelopes.user_event([action])))
+        requests.append((f"touch {action}", envelopes.user_event([action], locale)))
     return requests
 
 
-REQUESTS = _requests()
+REQUESTS = {locale: _requests(locale) for locale in LOCALES}
 
 
 def _screen_problems(response: dict, has_screen: bool) -> list[str]:
@@ -126,12 +131,13 @@ def _screen_problems(response: dict, has_screen: bool) -> list[str]:
     return problems
 
 
+@pytest.mark.parametrize("locale", LOCALES)
 @pytest.mark.parametrize("has_screen", [False, True], ids=["speaker", "screen"])
 @pytest.mark.parametrize("state", list(STATES))
-def test_every_intent_in_state_gives_a_valid_response(state, has_screen, tmp_path_factory):
+def test_every_intent_in_state_gives_a_valid_response(state, has_screen, locale, tmp_path_factory):
     handler = lambda_entry(tmp_path_factory.mktemp("data"))
     before, setup, expected_mode, expected_phase = STATES[state]
-    echo = device(handler, screen=has_screen)
+    echo = device(handler, screen=has_screen, locale=locale)
     for utterance in before:
         echo.say(utterance)
     if echo.session_open:
@@ -145,7 +151,7 @@ def test_every_intent_in_state_gives_a_valid_response(state, has_screen, tmp_pat
         assert (attributes.get("exercise") or {}).get("phase") == expected_phase, attributes.get("exercise")
 
     failures = []
-    for label, request in REQUESTS:
+    for label, request in REQUESTS[locale]:
         session = envelopes.SessionState(echo.session.session_id, False, copy.deepcopy(attributes))
         event = envelopes.envelope(request, echo.identity, session)
         response = handler(event, None)
