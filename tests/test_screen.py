@@ -83,7 +83,9 @@ def _screens() -> list[screen.Screen]:
     """One screen of every kind and exercise phase the skill can show."""
     words = content.load("en-US")
     shown = [screen.step_screen(words, n) for n in (1, 8)] + [screen.menu_screen(words)]
-    shown.append(screen.help_line_screen(help_line("en-GB")))
+    line = help_line("en-GB")
+    shown.append(screen.help_line_screen(line.card_title, line.card_text))
+    shown.append(screen.blank_screen())
     for phase in (Phase.NAMES, Phase.FIRST_SPEAKER, Phase.RULES, Phase.FLOOR, Phase.REFLECTION):
         state = Exercise(phase=phase, names=("Sam", None), first_speaker=0)
         shown.append(screen.exercise_screen(words, state, screen.Countdown(12.8, 120)))
@@ -270,6 +272,39 @@ def test_show_help_line_puts_the_exact_locales_number_on_a_plain_screen():
     line = help_line("en-GB")
     assert directive.datasources == {"screen": {"title": line.card_title, "number": line.card_text}}
     assert "0808 2000 247" in directive.datasources["screen"]["number"]
+
+
+def test_show_help_line_takes_the_safety_flows_own_words():
+    handler_input = _handler_input("en-IN", screen_device=True)
+    show_help_line(handler_input, "Help is available", "Tele MANAS: 14416")
+    response = _spoken()
+    ShowOnScreen().process(handler_input, response)
+    (directive,) = response.directives
+    assert directive.datasources == {"screen": {"title": "Help is available", "number": "Tele MANAS: 14416"}}
+
+
+def test_a_safety_reply_that_keeps_the_session_open_clears_the_screen():
+    """A countdown must not keep running beside a disclosure: the blank document replaces it."""
+    for intent in ("SafetyIntent", "CrisisIntent", "SafetyCheckIntent"):
+        identity = envelopes.DeviceIdentity()
+        identity.supported_interfaces.update(envelopes.SCREEN_INTERFACES)
+        attributes = {"mode": "steps", "step": 3}
+        raw = envelopes.envelope(
+            envelopes.intent_request(intent), identity, envelopes.new_session(attributes)
+        )
+        envelope = DefaultSerializer().deserialize(json.dumps(raw), RequestEnvelope)
+        handler_input = HandlerInput(
+            request_envelope=envelope, attributes_manager=AttributesManager(envelope)
+        )
+        response = Response(
+            output_speech=SsmlOutputSpeech(ssml="<speak>Do you mean you don't feel safe right now?</speak>"),
+            should_end_session=False,
+        )
+        ShowOnScreen().process(handler_input, response)
+        (directive,) = response.directives
+        assert directive.token == "trustBuilder.blank"
+        assert directive.datasources == {"screen": {}}
+        assert unresolved(directive.document, {}) == []
 
 
 def test_show_help_line_on_a_device_without_a_screen_adds_nothing():

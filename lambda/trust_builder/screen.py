@@ -22,7 +22,6 @@ from typing import Any
 from trust_builder import exercise as ex
 from trust_builder.content import Content
 from trust_builder.exercise import Exercise, Phase
-from trust_builder.safety import HelpLine
 from trust_builder.speech import Part, Sound, duration, parse_ssml
 
 DOCUMENT_DIR = Path(__file__).parent / "apl"
@@ -105,9 +104,14 @@ def menu_screen(content: Content) -> Screen:
     )
 
 
-def help_line_screen(line: HelpLine) -> Screen:
+def help_line_screen(title: str, number: str) -> Screen:
     """The plain screen a safety reply may show: the line's title and its number, nothing else."""
-    return Screen("helpline", {"title": line.card_title, "number": line.card_text})
+    return Screen("helpline", {"title": title, "number": number})
+
+
+def blank_screen() -> Screen:
+    """Nothing: clears an earlier screen (a step, a running countdown) while a safety reply is spoken."""
+    return Screen("blank", {})
 
 
 def countdown_in(ssml: str | None) -> Countdown | None:

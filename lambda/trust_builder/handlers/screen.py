@@ -6,8 +6,10 @@ a touch is handled exactly like the words. `ShowOnScreen` runs after the handler
 reads what the handler left in the session (mode, step, exercise state) and the speech it wrote (for the
 timed part), and adds one RenderDocument directive. Speech never depends on it.
 
-Safety replies show nothing, unless the safety flow called `show_help_line` after the couple said yes to
-seeing the number: then the reply shows a plain screen with the help line, and nothing else.
+Safety replies show nothing: when one keeps the session open, a blank screen replaces whatever was shown
+(a countdown must not keep running beside a disclosure of danger). Only when the safety flow calls
+`show_help_line`, after the couple said yes to seeing the number, does the reply show a plain screen with the
+help line, and nothing else.
 """
 
 from __future__ import annotations
@@ -35,11 +37,13 @@ def has_screen(handler_input: HandlerInput) -> bool:
     return get_supported_interfaces(handler_input).alexa_presentation_apl is not None
 
 
-def show_help_line(handler_input: HandlerInput) -> None:
-    """Show the help line for the device's exact locale on a plain screen with this response (if the
-    device has one). For the safety flow, once the couple said yes to seeing it; otherwise nothing shows."""
+def show_help_line(handler_input: HandlerInput, title: str | None = None, number: str | None = None) -> None:
+    """Show a help line on a plain screen with this response (if the device has one): the given title and
+    number text, by default the card of the device's exact locale. For the safety flow, once the couple said
+    yes to seeing it; otherwise a safety reply shows nothing."""
+    line = help_line(locale(handler_input))
     handler_input.attributes_manager.request_attributes[SHOW] = screen.help_line_screen(
-        help_line(locale(handler_input))
+        title if title is not None else line.card_title, number if number is not None else line.card_text
     )
 
 
@@ -84,13 +88,12 @@ def _chosen_screen(handler_input: HandlerInput, response: Response) -> screen.Sc
     if isinstance(asked, screen.Screen):
         return asked
     speech = response.output_speech
-    if (
-        intent_name(handler_input) in SAFETY_INTENTS
-        or response.should_end_session  # the screen leaves with the session
-        or not isinstance(speech, SsmlOutputSpeech)  # nothing said: an event, a consent question
-        or response.directives  # Alexa asks something itself (permissions): leave its screen alone
-    ):
+    if response.should_end_session:  # the screen leaves with the session
         return None
+    if intent_name(handler_input) in SAFETY_INTENTS:
+        return screen.blank_screen()
+    if not isinstance(speech, SsmlOutputSpeech) or response.directives:
+        return None  # nothing said (an event), or Alexa asks something itself (permissions)
     content = content_for(handler_input)
     attributes = session(handler_input)
     current_mode = attributes.get(MODE)
@@ -111,4 +114,4 @@ def _chosen_screen(handler_input: HandlerInput, response: Response) -> screen.Sc
         replies.RESUME_OFFER,
     ):
         return screen.menu_screen(content)
-    return None  # a mode this module does not know (another flow's question): show nothing
+    return screen.blank_screen()  # a mode this module does not know (another flow's question): nothing
