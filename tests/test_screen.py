@@ -22,7 +22,7 @@ from skill_harness import device, lambda_entry
 from trust_builder import content, screen
 from trust_builder.exercise import Exercise, Phase
 from trust_builder.exercise_script import timed_span
-from trust_builder.handlers.screen import ShowOnScreen, show_help_line
+from trust_builder.handlers.screen import SAFETY_INTENTS, ShowOnScreen, show_help_line
 from trust_builder.safety import help_line
 from trust_builder.speech import Sound, duration, parse_ssml
 from trust_console import envelopes
@@ -285,7 +285,7 @@ def test_show_help_line_takes_the_safety_flows_own_words():
 
 def test_a_safety_reply_that_keeps_the_session_open_clears_the_screen():
     """A countdown must not keep running beside a disclosure: the blank document replaces it."""
-    for intent in ("SafetyIntent", "CrisisIntent", "SafetyCheckIntent"):
+    for intent in sorted(SAFETY_INTENTS):
         identity = envelopes.DeviceIdentity()
         identity.supported_interfaces.update(envelopes.SCREEN_INTERFACES)
         attributes = {"mode": "steps", "step": 3}
@@ -305,6 +305,17 @@ def test_a_safety_reply_that_keeps_the_session_open_clears_the_screen():
         assert directive.token == "trustBuilder.blank"
         assert directive.datasources == {"screen": {}}
         assert unresolved(directive.document, {}) == []
+
+
+def test_a_skill_event_without_a_device_gets_no_screen(tmp_path_factory):
+    handler = lambda_entry(tmp_path_factory.mktemp("data"))
+    event = envelopes.envelope(
+        envelopes.launch_request(), envelopes.DeviceIdentity(), envelopes.new_session()
+    )
+    del event["context"]["System"]["device"]
+    response = handler(event, None)
+    assert "went wrong" not in json.dumps(response)
+    assert not response["response"].get("directives")
 
 
 def test_show_help_line_on_a_device_without_a_screen_adds_nothing():

@@ -29,11 +29,16 @@ from trust_builder.safety import help_line
 
 SHOW = "screen.show"  # request attribute: a screen a handler asked for explicitly (the help line)
 # Replies that must show nothing on their own: a disclosure of danger is answered in speech and in the app.
-SAFETY_INTENTS = frozenset({"SafetyIntent", "CrisisIntent", "SafetyCheckIntent"})
+# (The safety flow's crisis and check intents join this set when they are in the model.)
+SAFETY_INTENTS = frozenset({"SafetyIntent"})
 UNKNOWN_TOUCH_INTENT = "AMAZON.FallbackIntent"
 
 
 def has_screen(handler_input: HandlerInput) -> bool:
+    """The device supports APL. Requests without a device (skill events) have no screen."""
+    system = getattr(handler_input.request_envelope.context, "system", None)
+    if getattr(system, "device", None) is None:
+        return False
     return get_supported_interfaces(handler_input).alexa_presentation_apl is not None
 
 
