@@ -16,8 +16,9 @@ MODEL_PATH = ROOT / "interaction_models" / "en-US.json"
 TIMERS_SCOPE = "alexa::alerts:timers:skill:readwrite"
 OPEN_PHRASE = re.compile(r"^Alexa, open (?P<invocation>[a-z ]+)$")
 ASK_PHRASE = re.compile(r"^Alexa, ask (?P<invocation>[a-z ]+?) to (?P<tail>.+)$")
-LAMBDA_ARN = re.compile(r"^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+$")
-ENDPOINT_PLACEHOLDER = "arn:aws:lambda:REGION:ACCOUNT_ID:function:FUNCTION_NAME"
+# The "live" alias template.yaml publishes (AutoPublishAlias): the Alexa trigger's permission is on the alias.
+LAMBDA_ARN = re.compile(r"^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+:live$")
+ENDPOINT_PLACEHOLDER = "arn:aws:lambda:REGION:ACCOUNT_ID:function:FUNCTION_NAME:live"
 
 
 def load_json(path: Path) -> Any:
@@ -101,6 +102,7 @@ def test_custom_api_declares_apl_for_round_landscape_and_tv_screens_and_a_clear_
     assert shapes == {("HUB", "ROUND"), ("HUB", "RECTANGLE"), ("TV", "RECTANGLE")}
     uri = custom["endpoint"]["uri"]
     assert uri == ENDPOINT_PLACEHOLDER or LAMBDA_ARN.match(uri)
+    assert manifest["events"]["endpoint"]["uri"] == uri  # skill events go through the same alias
 
 
 def test_there_are_three_example_phrases(en_us: dict[str, Any]) -> None:
