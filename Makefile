@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PYTHONPATH := lambda:.
 
-.PHONY: run test lint typecheck serve bench models nlu content clean
+.PHONY: run test lint typecheck serve bench models nlu content clean check-package package-listing package-urls site icons
 
 run: $(VENV)/.installed
 	@$(PY) -m trust_console $(ARGS)
@@ -12,6 +12,7 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed node_modules/.installed
 	@$(PY) scripts/build_models.py --check
 	@$(PY) scripts/build_content.py --check
+	@$(PY) scripts/check_package.py
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check --quiet .
 	@$(VENV)/bin/mypy
@@ -34,6 +35,27 @@ bench: $(VENV)/.installed node_modules/.installed
 
 models: $(VENV)/.installed
 	@$(PY) scripts/build_models.py
+
+# The pre-submission check (also part of make test). With TRUST_BUILDER_SITE_URL set, skill.json's privacy
+# and terms URLs must be that site's pages; ARGS="--release" makes placeholder URLs an error.
+check-package: $(VENV)/.installed
+	@$(PY) scripts/check_package.py $(ARGS)
+
+# skill.json's per-locale store listings, from locale/en-US/store.toml and locale/variants.toml.
+package-listing: $(VENV)/.installed
+	@$(PY) scripts/package_listing.py
+
+# Deploy-time: point skill.json's privacy and terms URLs (every locale) at TRUST_BUILDER_SITE_URL.
+package-urls: $(VENV)/.installed
+	@$(PY) scripts/package_urls.py
+
+# The public privacy and terms pages (site/), made from PRIVACY.md and TERMS.md.
+site: $(VENV)/.installed
+	@$(PY) scripts/build_site.py
+
+# The 108 and 512 px icons, rendered from skill-package/assets/icon.svg (needs libcairo2).
+icons: $(VENV)/.installed
+	@$(PY) scripts/build_icons.py
 
 # The project's own evaluation sets, scored by the matcher, end to end and a statistical stand-in.
 nlu: $(VENV)/.installed

@@ -34,7 +34,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="only check; exit 1 on any difference")
     args = parser.parse_args()
-    folders = [content.LOCALE_DIR / name for name in content.available_locales()]
+    folders = [content.LOCALE_DIR / name for name in content.folder_locales()]
     wanted = {content.parsed_file(folder): expected(folder) for folder in folders}
     problems = []
     for path, text in wanted.items():

@@ -16,6 +16,8 @@ from trust_builder.speech import Pause, Text, parse_ssml
 from trust_console.device import LocalDevice, Turn
 
 _DATA_DIR: Path | None = None
+# Every locale the skill is published in: dialogs and the state x intent matrix run in each.
+LOCALES = ["en-US", "en-GB", "en-CA", "en-AU", "en-IN"]
 
 
 def lambda_entry(data_dir: Path):
@@ -77,4 +79,4 @@ def _ends_with_a_prompt(speech: dict) -> bool:
     return last.endswith("?") or re.search(r"\b(say|pick)\b", last, re.IGNORECASE) is not None
 
 
-__all__ = ["Turn", "device", "household_id", "lambda_entry", "response_problems"]
+__all__ = ["LOCALES", "Turn", "device", "household_id", "lambda_entry", "response_problems"]

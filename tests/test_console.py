@@ -604,6 +604,28 @@ def test_unknown_words_and_odd_input_never_crash_the_real_skill(tmp_path: Path) 
     assert "Traceback" not in result.stderr
 
 
+def test_locale_en_gb_speaks_british_spelling_and_gives_the_uk_help_line(tmp_path: Path) -> None:
+    """What `make run ARGS="--locale en-GB"` does."""
+    result = run_console("open trust builder\nstep six\nI don't feel safe\n", tmp_path, "--locale", "en-GB")
+    assert result.returncode == 0, result.stderr
+    assert "problem:" not in result.stderr
+    assert "counsellor" in result.stdout
+    assert "counselor" not in result.stdout
+    assert "0808 2000 247" in result.stdout
+    assert "999" in result.stdout
+    assert "1 800 799 7233" not in result.stdout
+
+
+def test_screen_option_shows_the_apl_directives_and_their_data(tmp_path: Path) -> None:
+    result = run_console("open trust builder\nstep five\n", tmp_path, "--screen")
+    assert result.returncode == 0, result.stderr
+    screens = [line for line in result.stdout.splitlines() if line.startswith("alexa> [screen ")]
+    assert len(screens) == 2
+    assert screens[1].startswith("alexa> [screen trustBuilder.main] {")
+    assert '"header": "Step 5 of 8"' in screens[1]
+    assert "[screen" not in run_console("open trust builder\n", tmp_path).stdout
+
+
 # --- Dialog.ElicitSlot: bare answers understood when, and only when, the skill asked for them -------------
 
 ELICIT_MODEL = {

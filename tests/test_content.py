@@ -14,7 +14,8 @@ import re
 
 import pytest
 
-from trust_builder.content import Content, Step, load
+from trust_builder import safety
+from trust_builder.content import Content, Step, available_locales, load, locale_variants, respell
 from trust_builder.speech import Speech, Text, parse_ssml, word_count
 
 STEP_IDS = [
@@ -323,9 +324,13 @@ def long_sentences(text: str, limit: int = SENTENCE_MAX_WORDS) -> list[str]:
     return [sentence for sentence in sentences if word_count(sentence) > limit]
 
 
-@pytest.fixture(scope="module")
-def content() -> Content:
-    return load("en-US")
+# Every locale the skill is published in: the fidelity, budget and speakability tests run in each.
+LOCALES = ["en-US", "en-GB", "en-CA", "en-AU", "en-IN"]
+
+
+@pytest.fixture(scope="module", params=LOCALES)
+def content(request) -> Content:
+    return load(request.param)
 
 
 def spoken_texts(content: Content) -> dict[str, str]:
@@ -513,9 +518,76 @@ def test_every_text_builds_ssml_that_parses_back_to_the_same_words(content: Cont
 # --- the loader --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("locale", ["en-GB", "en-AU", "fr-FR", None])
-def test_locales_without_content_fall_back(locale):
+@pytest.mark.parametrize("locale", ["fr-FR", "de-DE", None])
+def test_locales_of_another_language_fall_back_to_en_us(locale):
     assert load(locale).locale == "en-US"
+
+
+def test_an_english_locale_without_content_falls_back_to_one_of_its_language():
+    assert load("en-NZ").locale in LOCALES
+    assert load("en-NZ").locale != "en-US"  # the rule: the first English locale in order (en-AU)
+
+
+def test_every_published_locale_has_content_of_its_own():
+    assert set(LOCALES) <= set(available_locales())
+    assert {load(locale).locale for locale in LOCALES} == set(LOCALES)
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "en-AU", "en-IN", "en-CA"])
+def test_british_spelling_is_applied_over_en_us_to_every_line(locale):
+    us, here = load("en-US"), load(locale)
+    assert "counselor" in us.phrase("speech.welcome.first_time")
+    assert "counsellor" in here.phrase("speech.welcome.first_time")
+    spellings = locale_variants()[locale].spellings
+    us_words = {
+        word.lower()
+        for step in us.steps
+        for word in re.findall(r"[A-Za-z]+", f"{step.title} {step.summary} {step.detail}")
+    }
+    respelled = sorted(us_words & set(spellings))
+    assert respelled, "the steps use none of the words the spelling tables change: the test proves nothing"
+    here_text = " ".join(f"{step.title} {step.summary} {step.detail}" for step in here.steps).lower()
+    for word in respelled:
+        assert re.search(rf"\b{spellings[word]}\b", here_text), word
+        assert not re.search(rf"\b{word}\b", here_text), word
+    assert here.phrase("speech.professional_help.card_title") == "Finding a couples counsellor"
+    for step_us, step_here in zip(us.steps, here.steps, strict=True):
+        assert word_count(step_us.detail) == word_count(step_here.detail)
+
+
+@pytest.mark.parametrize(
+    ("locale", "apologise"), [("en-GB", "apologise"), ("en-IN", "apologise"), ("en-CA", "apologize")]
+)
+def test_canada_keeps_ize_and_the_others_use_ise(locale, apologise):
+    texts = " ".join(f"{step.summary} {step.detail}" for step in load(locale).steps)
+    assert apologise in texts.lower()
+    assert ({"apologise", "apologize"} - {apologise}).pop() not in texts.lower()
+
+
+def test_a_line_added_to_en_us_gets_british_spelling_without_being_written_twice():
+    variant = locale_variants()["en-GB"]
+    assert variant.respell("Your Mom's counselor praised your behavior.") == (
+        "Your Mum's counsellor praised your behaviour."
+    )
+    assert variant.respell("COUNSELING, momentum, Counselors") == "COUNSELLING, momentum, Counsellors"
+    assert respell("ask a counselor", "en-CA") == "ask a counsellor"
+    assert respell("ask your mom", "en-CA") == "ask your mom"
+    assert respell("ask a counselor", "en-US") == "ask a counselor"
+
+
+def test_per_key_overrides_say_what_differs_in_more_than_spelling():
+    assert "Relate" in load("en-GB").phrase("speech.professional_help.practical")
+    assert "Relationships Australia" in load("en-AU").phrase("speech.professional_help.practical")
+    assert "health insurance" in load("en-US").phrase("speech.professional_help.practical")
+    assert "health insurance" in load("en-CA").phrase("speech.professional_help.practical")
+
+
+def test_help_lines_stay_chosen_by_the_exact_device_locale():
+    assert "0808 2000 247" in safety.help_line("en-GB").speech
+    assert "1800 737 732" in safety.help_line("en-AU").speech
+    assert "181" in safety.help_line("en-IN").speech
+    assert "911" in safety.help_line("en-CA").speech
+    assert "1 800 799 7233" in safety.help_line("en-US").speech
 
 
 def test_a_missing_phrase_is_a_key_error_not_silence():

@@ -7,21 +7,33 @@ from pathlib import Path
 
 import pytest
 import yaml
-from skill_harness import device, household_id, lambda_entry
+from skill_harness import LOCALES, device, household_id, lambda_entry
+
+from trust_builder.content import respell
 
 DIALOG_DIR = Path(__file__).parent / "dialogs"
 
 
 def _dialogs():
+    """Each dialog in every locale (or in those its `locales:` names, or the one `locale:` names)."""
     for path in sorted(DIALOG_DIR.glob("*.yaml")):
         for dialog in yaml.safe_load(path.read_text(encoding="utf-8")):
-            yield pytest.param(dialog, id=f"{path.stem}: {dialog['name']}")
+            chosen = [dialog["locale"]] if "locale" in dialog else dialog.get("locales", LOCALES)
+            for locale in chosen:
+                yield pytest.param(dialog, locale, id=f"{path.stem}: {dialog['name']} [{locale}]")
 
 
-@pytest.mark.parametrize("dialog", list(_dialogs()))
-def test_dialog(dialog, tmp_path_factory):
+def _expected(fragment: str, locale: str) -> str:
+    """A fragment written in en-US, as the locale spells it."""
+    return respell(fragment, locale).lower()
+
+
+@pytest.mark.parametrize(("dialog", "locale"), list(_dialogs()))
+def test_dialog(dialog, locale, tmp_path_factory):
+    """Each dialog in every locale: the words as that locale spells them; `locales:` (or `locale:`) limits a
+    dialog to some locales; `card:` says whether a card was sent."""
     handler = lambda_entry(tmp_path_factory.mktemp("data"))
-    echo = device(handler, household_id(dialog.get("household", "")), locale=dialog.get("locale", "en-US"))
+    echo = device(handler, household_id(dialog.get("household", "")), locale=locale)
     for number, turn in enumerate(dialog["turns"], start=1):
         said = turn["say"]
         result = echo.say(said) if said else echo.silence()
@@ -29,9 +41,9 @@ def test_dialog(dialog, tmp_path_factory):
         assert result.problems == [], where
         spoken = (result.speech_text + " " + (result.reprompt_text or "")).lower()
         for fragment in turn.get("expect", []):
-            assert fragment.lower() in spoken, f"missing {fragment!r} at {where}"
+            assert _expected(fragment, locale) in spoken, f"missing {fragment!r} at {where}"
         for fragment in turn.get("absent", []):
-            assert fragment.lower() not in spoken, f"unexpected {fragment!r} at {where}"
+            assert _expected(fragment, locale) not in spoken, f"unexpected {fragment!r} at {where}"
         if "card" in turn:
             assert (result.card is not None) is turn["card"], where
         if "open" in turn:

@@ -52,7 +52,7 @@ def test_publishing_information(manifest: dict[str, Any], en_us: dict[str, Any])
     assert en_us["keywords"]
     assert all(0 < len(k) <= 150 for k in en_us["keywords"])
     assert publishing["isAvailableWorldwide"] is False
-    assert publishing["distributionCountries"] == ["US"]
+    assert publishing["distributionCountries"] == ["US", "GB", "CA", "AU", "IN"]
     assert re.fullmatch(r"[A-Z_]+", publishing["category"])
 
 
@@ -75,9 +75,10 @@ def test_privacy_and_compliance(manifest: dict[str, Any]) -> None:
     assert privacy["containsAds"] is False
     assert privacy["usesHealthInfo"] is False
     urls = privacy["locales"]["en-US"]
-    for key in ("privacyPolicyUrl", "termsOfUseUrl"):
+    pages = {"privacyPolicyUrl": "/privacy.html", "termsOfUseUrl": "/terms.html"}
+    for key, page in pages.items():
         assert urls[key].startswith("https://")
-        assert urls[key].endswith("PRIVACY.md")
+        assert urls[key].endswith(page) or urls[key] == "https://example.com/trust-builder/PRIVACY.md"
 
 
 def test_privacy_notice_flags_the_placeholder_urls(manifest: dict[str, Any]) -> None:
@@ -91,9 +92,14 @@ def test_permissions_include_the_timers_scope(manifest: dict[str, Any]) -> None:
     assert {"name": TIMERS_SCOPE} in manifest["permissions"]
 
 
-def test_custom_api_has_no_interfaces_and_a_clear_endpoint(manifest: dict[str, Any]) -> None:
+def test_custom_api_declares_apl_for_round_landscape_and_tv_screens_and_a_clear_endpoint(
+    manifest: dict[str, Any],
+) -> None:
     custom = manifest["apis"]["custom"]
-    assert custom["interfaces"] == []
+    (apl,) = custom["interfaces"]
+    assert apl["type"] == "ALEXA_PRESENTATION_APL"
+    shapes = {(viewport["mode"], viewport["shape"]) for viewport in apl["supportedViewports"]}
+    assert shapes == {("HUB", "ROUND"), ("HUB", "RECTANGLE"), ("TV", "RECTANGLE")}
     uri = custom["endpoint"]["uri"]
     assert uri == ENDPOINT_PLACEHOLDER or LAMBDA_ARN.match(uri)
     assert manifest["events"]["endpoint"]["uri"] == uri  # skill events go through the same alias
@@ -143,7 +149,10 @@ def test_task_input_is_a_phase_string() -> None:
 
 
 def test_every_packaged_file_is_json() -> None:
+    """Except the icons and their one vector source (skill-package/assets)."""
     for path in PACKAGE.rglob("*"):
+        if path.is_file() and path.parent.name == "assets" and path.suffix in {".png", ".svg"}:
+            continue
         if path.is_file():
             assert path.suffix == ".json", f"unexpected file in the skill package: {path}"
             load_json(path)
@@ -154,3 +163,26 @@ def test_ask_resources_deploys_this_skill_package() -> None:
     assert resources["askcliResourcesVersion"] == "2020-03-31"
     metadata = resources["profiles"]["default"]["skillMetadata"]
     assert (ROOT / metadata["src"]).resolve() == PACKAGE.resolve()
+
+
+EMERGENCY = {"en-US": "911", "en-GB": "999", "en-CA": "911", "en-AU": "000", "en-IN": "112"}
+
+
+@pytest.mark.parametrize("locale", sorted(EMERGENCY))
+def test_every_locale_is_listed_in_its_own_spelling_with_its_own_emergency_number(
+    manifest: dict[str, Any], locale: str
+) -> None:
+    listing = manifest["publishingInformation"]["locales"][locale]
+    description = listing["description"]
+    assert f"({EMERGENCY[locale]} in " in description
+    assert ("counseling" in description) is (locale == "en-US")
+    assert ("counselling" in description) is (locale != "en-US")
+    assert listing["smallIconUri"] == "file://assets/icon-108.png"
+    assert listing["largeIconUri"] == "file://assets/icon-512.png"
+    assert locale in manifest["privacyAndCompliance"]["locales"]
+    model = load_json(ROOT / "interaction_models" / f"{locale}.json")["interactionModel"]["languageModel"]
+    samples = {s.casefold() for intent in model["intents"] for s in intent.get("samples", [])}
+    for phrase in listing["examplePhrases"][1:]:
+        match = ASK_PHRASE.match(phrase)
+        assert match
+        assert match["tail"].casefold() in samples

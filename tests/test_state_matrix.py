@@ -15,13 +15,18 @@ import json
 from pathlib import Path
 
 import pytest
-from skill_harness import device, lambda_entry, response_problems
+from skill_harness import LOCALES, device, lambda_entry, response_problems
+from test_screen import unresolved
 
 from trust_console import envelopes
 
-MODEL = json.loads(
-    (Path(__file__).parents[1] / "interaction_models" / "en-US.json").read_text(encoding="utf-8")
-)["interactionModel"]["languageModel"]
+MODELS_DIR = Path(__file__).parents[1] / "interaction_models"
+
+
+def _model(locale: str) -> dict:
+    path = MODELS_DIR / f"{locale}.json"
+    return json.loads(path.read_text(encoding="utf-8"))["interactionModel"]["languageModel"]
+
 
 OPEN = ["open trust builder"]
 EXERCISE = [*OPEN, "start the listening exercise"]
@@ -94,20 +99,42 @@ def _slot_variants(intent: dict) -> list[dict]:
     return variants
 
 
-def _requests() -> list[tuple[str, dict]]:
+def _requests(locale: str) -> list[tuple[str, dict]]:
+    """Every intent of that locale's model (with slot variants), the session end, a launch, and touches."""
     requests = []
-    for intent in MODEL["intents"]:
+    for intent in _model(locale)["intents"]:
         for slots in _slot_variants(intent):
             label = intent["name"] + "".join(
                 f" {k}={v.get('value')}" for k, v in slots.items() if "value" in v
             )
-            requests.append((label, envelopes.intent_request(intent["name"], slots or None)))
-    requests.append(("SessionEndedRequest", envelopes.session_ended_request("USER_INITIATED")))
-    requests.append(("LaunchRequest", envelopes.launch_request()))
+            requests.append((label, envelopes.intent_request(intent["name"], slots or None, locale)))
+    requests.append(("SessionEndedRequest", envelopes.session_ended_request("USER_INITIATED", locale)))
+    requests.append(("LaunchRequest", envelopes.launch_request(locale)))
+    for action in ("next", "pause", "resume", "stop", "unknown"):  # screen touches (APL UserEvents)
+        requests.append((f"touch {action}", envelopes.user_event([action], locale)))
     return requests
 
 
-REQUESTS = _requests()
+REQUESTS = {locale: _requests(locale) for locale in LOCALES}
+
+
+def _screen_problems(response: dict, has_screen: bool) -> list[str]:
+    """A screen device gets at most one APL document whose data resolves; a speaker gets none."""
+    rendered = [
+        directive
+        for directive in (response.get("response") or {}).get("directives") or []
+        if directive.get("type", "").startswith("Alexa.Presentation.APL")
+    ]
+    if not has_screen:
+        return ["APL sent to a device without a screen"] if rendered else []
+    if len(rendered) > 1:
+        return [f"{len(rendered)} APL directives in one response"]
+    problems = []
+    for directive in rendered:
+        missing = unresolved(directive["document"], directive["datasources"]["screen"])
+        if missing:
+            problems.append(f"{directive['token']}: unresolved {missing}")
+    return problems
 
 
 def _repeats_word_for_word(attributes: dict, label: str, body: dict) -> bool:
@@ -118,11 +145,13 @@ def _repeats_word_for_word(attributes: dict, label: str, body: dict) -> bool:
     return last is not None and (body.get("outputSpeech") or {}).get("ssml") == last
 
 
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("has_screen", [False, True], ids=["speaker", "screen"])
 @pytest.mark.parametrize("state", list(STATES))
-def test_every_intent_in_state_gives_a_valid_response(state, tmp_path_factory):
+def test_every_intent_in_state_gives_a_valid_response(state, has_screen, locale, tmp_path_factory):
     handler = lambda_entry(tmp_path_factory.mktemp("data"))
     before, setup, expected_mode, expected_phase = STATES[state]
-    echo = device(handler)
+    echo = device(handler, screen=has_screen, locale=locale)
     for utterance in before:
         echo.say(utterance)
     if echo.session_open:
@@ -136,16 +165,20 @@ def test_every_intent_in_state_gives_a_valid_response(state, tmp_path_factory):
         assert (attributes.get("exercise") or {}).get("phase") == expected_phase, attributes.get("exercise")
 
     failures = []
-    for label, request in REQUESTS:
+    for label, request in REQUESTS[locale]:
         session = envelopes.SessionState(echo.session.session_id, False, copy.deepcopy(attributes))
         event = envelopes.envelope(request, echo.identity, session)
         response = handler(event, None)
-        problems = response_problems(response)
+        problems = response_problems(response) + _screen_problems(response, has_screen)
         speech = json.dumps(response.get("response", {}).get("outputSpeech") or {})
         if "went wrong on my side" in speech:
             problems.append("the catch-all exception handler answered")
         body = response.get("response") or {}
-        if request["type"] == "IntentRequest" and not body.get("outputSpeech") and not body.get("directives"):
+        if (
+            request["type"] != "SessionEndedRequest"
+            and not body.get("outputSpeech")
+            and not body.get("directives")
+        ):
             problems.append("an intent got no speech")
         if _repeats_word_for_word(attributes, label, body):
             problems.append("the response repeats the previous one word for word")

@@ -49,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="play responses in real time, waiting through pauses and sounds",
     )
+    parser.add_argument(
+        "--screen",
+        action="store_true",
+        help="be an Echo Show: the skill sends APL screens, shown as their document and data",
+    )
     parser.add_argument("--verbose", action="store_true", help="show the intent and slots each line became")
     return parser
 
@@ -142,6 +147,7 @@ def main(
         skill_id=os.environ.get(SKILL_ID_ENV) or envelopes.LOCAL_SKILL_ID,
         matcher=matcher,
         api_endpoint=args.api_endpoint,
+        screen=args.screen,
     )
     interactive = stdin.isatty()
     if interactive and stdin is sys.stdin:

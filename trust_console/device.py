@@ -117,6 +117,7 @@ class LocalDevice:
         clock: Callable[[], datetime] | None = None,
         device_id: str = envelopes.LOCAL_DEVICE_ID,
         supported_interfaces: Mapping[str, Any] | None = None,
+        screen: bool = False,
     ) -> None:
         self._handler = handler
         self.locale = locale
@@ -131,6 +132,9 @@ class LocalDevice:
             permissions=dict(permissions),
             supported_interfaces=dict(supported_interfaces or {}),
         )
+        if screen:  # an Echo Show: APL support and a landscape viewport
+            self.identity.supported_interfaces.update(envelopes.SCREEN_INTERFACES)
+            self.identity.viewport = dict(envelopes.SCREEN_VIEWPORT)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.session: envelopes.SessionState | None = None
         self.turns: list[Turn] = []
@@ -233,6 +237,20 @@ class LocalDevice:
         if request["type"] == "LaunchRequest":
             self.session = None  # a relaunch (e.g. a timer's task) is a new session
         return self._exchange(request, heard=None)
+
+    def touch(self, action: str) -> Turn:
+        """The person touches a screen's button: an APL UserEvent with the button's argument."""
+        token = next(
+            (
+                str(directive.get("token") or "")
+                for directive in (self._last_response.get("response") or {}).get("directives") or []
+                if directive.get("type") == "Alexa.Presentation.APL.RenderDocument"
+            ),
+            "",
+        )
+        return self._exchange(
+            envelopes.user_event([action], self.locale, token=token, now=self.clock()), heard=None
+        )
 
     def relaunch_task(
         self, name: str, version: str = "1", task_input: Mapping[str, Any] | None = None

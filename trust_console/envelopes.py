@@ -37,6 +37,7 @@ class DeviceIdentity:
     # scope -> "GRANTED" | "DENIED"; only scopes the user answered appear (as Alexa does)
     permissions: dict[str, str] = field(default_factory=dict)
     supported_interfaces: dict[str, Any] = field(default_factory=dict)
+    viewport: dict[str, Any] | None = None  # a screen's shape and size (context.Viewport); None: no screen
 
 
 @dataclass
@@ -141,6 +142,37 @@ def connections_response(
     return request
 
 
+def user_event(
+    arguments: Iterable[Any], locale: str = "en-US", *, token: str = "", now: datetime | None = None
+) -> dict[str, Any]:
+    """A touch on an APL screen: a TouchWrapper's SendEvent, with its arguments (e.g. ["next"])."""
+    request = _request("Alexa.Presentation.APL.UserEvent", locale, now)
+    request.update(
+        {
+            "token": token,
+            "arguments": list(arguments),
+            "source": {"type": "TouchWrapper", "handler": "Press", "id": ""},
+        }
+    )
+    return request
+
+
+# What an Echo Show 8 (landscape, 1280 x 800) says about itself: its APL support and its screen.
+SCREEN_INTERFACES: dict[str, Any] = {"Alexa.Presentation.APL": {"runtime": {"maxVersion": "2023.3"}}}
+SCREEN_VIEWPORT: dict[str, Any] = {
+    "experiences": [{"arcMinuteWidth": 221, "arcMinuteHeight": 162, "canRotate": False, "canResize": False}],
+    "mode": "HUB",
+    "shape": "RECTANGLE",
+    "pixelWidth": 1280,
+    "pixelHeight": 800,
+    "dpi": 160,
+    "currentPixelWidth": 1280,
+    "currentPixelHeight": 800,
+    "touch": ["SINGLE"],
+    "keyboard": [],
+}
+
+
 def authority(skill_id: str, slot_type: str) -> str:
     return f"amzn1.er-authority.echo-sdk.{skill_id}.{slot_type}"
 
@@ -207,5 +239,7 @@ def envelope(
             "apiAccessToken": identity.api_access_token,
         }
     }
+    if identity.viewport is not None:
+        result["context"]["Viewport"] = dict(identity.viewport)
     result["request"] = dict(request)
     return result

@@ -6,6 +6,7 @@ only re-shaped here.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -105,6 +106,9 @@ def directive_line(directive: dict[str, Any]) -> str:
     if kind == "Connections.SendRequest" and directive.get("name") == "AskFor":
         scope = (directive.get("payload") or {}).get("permissionScope", "?")
         return f"[Alexa asks for permission: {scope}; say yes or no]"
+    if kind == "Alexa.Presentation.APL.RenderDocument":
+        data = json.dumps(directive.get("datasources") or {}, ensure_ascii=False, sort_keys=True)
+        return f"[screen {directive.get('token', '?')}] {data}"
     return f"[directive {kind}]"
 
 

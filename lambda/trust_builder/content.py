@@ -10,12 +10,19 @@ as JSON; so `make content` also ships each locale pre-parsed, as `locale/<locale
 size and CRC-32 of every TOML file it came from. The pre-parsed file is used only while those still match:
 an edited TOML file is read directly (correct, just slower) until `make content` runs again, and
 `make test` fails while any pre-parsed file is stale.
+
+Locales that differ from another only in spelling and a few lines (en-GB, en-CA, en-AU, en-IN from en-US)
+have no folder: `locale/variants.toml` names their base, the spelling tables applied to every line of it at
+load time, and per-key overrides. It is read only when such a locale is first asked for, so an en-US cold
+start never parses TOML.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -94,14 +101,76 @@ class Content:
         return True
 
 
+VARIANTS_FILE = LOCALE_DIR / "variants.toml"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A locale made from another: its base, the spellings to apply (word -> word), per-key overrides."""
+
+    base: str
+    spellings: dict[str, str]
+    overrides: dict[str, str]
+
+    def respell(self, text: str) -> str:
+        """The text in this locale's spelling: whole words, case kept (Counselor -> Counsellor)."""
+        if not self.spellings:
+            return text
+        return _word_pattern(tuple(sorted(self.spellings))).sub(lambda m: self._replace(m.group(0)), text)
+
+    def _replace(self, word: str) -> str:
+        new = self.spellings[word.lower()]
+        if word.isupper() and len(word) > 1:
+            return new.upper()
+        return new[:1].upper() + new[1:] if word[:1].isupper() else new
+
+
+@cache
+def _word_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"\b(" + "|".join(re.escape(word) for word in words) + r")\b", re.IGNORECASE)
+
+
+@cache
+def locale_variants() -> dict[str, Variant]:
+    """The locales variants.toml defines, each with its spelling tables merged in order."""
+    if not VARIANTS_FILE.is_file():
+        return {}
+    import tomllib  # only for a locale made from another (see the module docstring)
+
+    raw = tomllib.loads(VARIANTS_FILE.read_text(encoding="utf-8"))
+    tables = raw.get("spelling", {})
+    result = {}
+    for name, entry in raw.get("locales", {}).items():
+        spellings: dict[str, str] = {}
+        for table in entry.get("spelling", []):
+            spellings.update({word.lower(): new for word, new in tables[table].items()})
+        result[name] = Variant(entry["base"], spellings, dict(entry.get("override", {})))
+    return result
+
+
+@cache
+def folder_locales() -> tuple[str, ...]:
+    """Locales written out in a folder of their own (the others are variants of one of them)."""
+    return tuple(sorted(path.name for path in LOCALE_DIR.iterdir() if (path / "steps.toml").is_file()))
+
+
 def available_locales() -> list[str]:
-    return sorted(path.name for path in LOCALE_DIR.iterdir() if (path / "steps.toml").is_file())
+    return sorted({*folder_locales(), *locale_variants()})
+
+
+def respell(text: str, locale: str | None) -> str:
+    """A text written in the base locale's spelling, as the given locale spells it (tests, listings)."""
+    variant = locale_variants().get(_closest_locale(locale or DEFAULT_LOCALE))
+    return variant.respell(text) if variant else text
 
 
 @cache
 def load(locale: str | None) -> Content:
     """A locale's content; an unknown locale falls back to one of its language, then en-US."""
     chosen = _closest_locale(locale or DEFAULT_LOCALE)
+    variant = None if chosen in folder_locales() else locale_variants().get(chosen)
+    if variant is not None:
+        return _apply(load(variant.base), chosen, variant)
     folder = LOCALE_DIR / chosen
     files = read_locale_files(folder)
     steps_file = files.pop("steps")
@@ -156,9 +225,51 @@ def parse_toml_files(sources: dict[str, bytes]) -> dict[str, Any]:
 
 
 def _closest_locale(locale: str) -> str:
+    if locale in folder_locales():  # en-US: no variants read
+        return locale
     locales = available_locales()
     if locale in locales:
         return locale
     language = locale.split("-")[0]
     same_language = [candidate for candidate in locales if candidate.split("-")[0] == language]
     return same_language[0] if same_language else DEFAULT_LOCALE
+
+
+def _apply(base: Content, locale: str, variant: Variant) -> Content:
+    """The base content in a variant's spelling, with its overrides (of keys that exist: else a bug)."""
+    phrases = _respelled(base.phrases, variant)
+    for key, text in variant.overrides.items():
+        *path, last = key.split(".")
+        node: Any = phrases
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or not isinstance(node.get(last), str):
+            raise KeyError(f"{locale} overrides {key!r}, which en-US's content does not have")
+        node[last] = text
+    steps = tuple(
+        Step(
+            number=step.number,
+            id=step.id,
+            title=variant.respell(step.title),
+            summary=variant.respell(step.summary),
+            detail=variant.respell(step.detail),
+        )
+        for step in base.steps
+    )
+    return Content(
+        locale=locale,
+        intro=variant.respell(base.intro),
+        closing=variant.respell(base.closing),
+        steps=steps,
+        phrases=phrases,
+    )
+
+
+def _respelled(node: Any, variant: Variant) -> Any:
+    if isinstance(node, str):
+        return variant.respell(node)
+    if isinstance(node, Mapping):
+        return {key: _respelled(value, variant) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_respelled(value, variant) for value in node]
+    return node

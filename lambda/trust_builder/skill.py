@@ -22,6 +22,7 @@ from trust_builder.handlers import (
     launch,
     repeat,
     safety,
+    screen,
     skill_events,
     standard,
     steps,
@@ -88,12 +89,14 @@ def build_skill_builder(
         builder.add_request_handler(handler)
     # First: every later interceptor and handler sees only validated session attributes.
     builder.add_global_request_interceptor(ValidateSessionInterceptor())
+    builder.add_global_request_interceptor(screen.TouchAsIntent())  # first: the rest see the intent
     builder.add_global_request_interceptor(LoadProgressInterceptor(ProgressStore(adapter)))
     builder.add_global_request_interceptor(exercise.ParkExerciseInterceptor())
     builder.add_global_response_interceptor(conversation.VaryRepeats())
     builder.add_global_response_interceptor(conversation.CountTurns())
     builder.add_global_request_interceptor(safety.ForgetSafetyOffer())
     builder.add_global_response_interceptor(repeat.RememberLastResponse())
+    builder.add_global_response_interceptor(screen.ShowOnScreen())
     builder.add_exception_handler(standard.ApologiseOnError())
     return builder
 
