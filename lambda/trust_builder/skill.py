@@ -38,6 +38,7 @@ def build_skill_builder(
         exercise.TimerRelaunchHandler(),
         exercise.TimerConsentAnswerHandler(),
         exercise.ResumeOfferHandler(),
+        exercise.KeepOrLetGoHandler(),
         exercise.WhereInExerciseHandler(),
         exercise.InExerciseHandler(),
         exercise.StartExerciseHandler(),
