@@ -602,3 +602,81 @@ def test_unknown_words_and_odd_input_never_crash_the_real_skill(tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     assert "error:" not in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- Dialog.ElicitSlot: bare answers understood when, and only when, the skill asked for them -------------
+
+ELICIT_MODEL = {
+    "invocationName": "trust builder",
+    "intents": [
+        {
+            "name": "NamesIntent",
+            "slots": [
+                {
+                    "name": "firstName",
+                    "type": "AMAZON.FirstName",
+                    "samples": ["{firstName} and {secondName}"],
+                },
+                {"name": "secondName", "type": "AMAZON.FirstName"},
+            ],
+            "samples": ["our names are {firstName} and {secondName}"],
+        },
+        {"name": "StartExerciseIntent", "samples": ["start the exercise"]},
+        {"name": "AMAZON.FallbackIntent", "samples": []},
+    ],
+}
+
+
+class Elicits(AbstractRequestHandler):
+    """Asks for names with Dialog.ElicitSlot on "start the exercise"; echoes anything else."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return get_request_type(handler_input) != "SessionEndedRequest"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        from ask_sdk_model import Intent
+        from ask_sdk_model.dialog import ElicitSlotDirective
+
+        if get_request_type(handler_input) == "LaunchRequest":
+            return _speak(handler_input, Speech("welcome"), Speech("say something")).response
+        name = get_intent_name(handler_input)
+        if name == "StartExerciseIntent":
+            builder = _speak(handler_input, Speech("What are your first names?"), Speech("Your names?"))
+            directive = ElicitSlotDirective(
+                slot_to_elicit="firstName", updated_intent=Intent(name="NamesIntent")
+            )
+            return builder.add_directive(directive).response
+        slots = handler_input.request_envelope.request.intent.slots or {}
+        heard = " ".join([name, *(f"{k}={s.value}" for k, s in sorted(slots.items()) if s.value)])
+        state = handler_input.request_envelope.request.dialog_state
+        said = f"heard {heard} in {state.value if state else 'no dialog'}"
+        return _speak(handler_input, Speech(said), Speech("go on")).response
+
+
+@pytest.fixture
+def eliciting_device() -> LocalDevice:
+    builder = SkillBuilder()
+    builder.add_request_handler(Elicits())
+    return LocalDevice(builder.lambda_handler(), matcher=Matcher(ELICIT_MODEL))
+
+
+def test_a_bare_answer_fills_the_elicited_slot(eliciting_device: LocalDevice) -> None:
+    eliciting_device.say("open trust builder")
+    eliciting_device.say("start the exercise")
+    assert eliciting_device.eliciting == ("NamesIntent", "firstName")
+    turn = eliciting_device.say("Sam and Priya")
+    assert turn.speech_text == "heard NamesIntent firstName=Sam secondName=Priya in IN_PROGRESS"
+    assert eliciting_device.eliciting is None
+
+
+def test_the_same_bare_answer_is_not_understood_when_nothing_was_asked(eliciting_device: LocalDevice) -> None:
+    eliciting_device.say("open trust builder")
+    turn = eliciting_device.say("Sam and Priya")
+    assert turn.speech_text == "heard AMAZON.FallbackIntent in no dialog"
+
+
+def test_while_eliciting_another_intent_can_still_be_said(eliciting_device: LocalDevice) -> None:
+    eliciting_device.say("open trust builder")
+    eliciting_device.say("start the exercise")
+    turn = eliciting_device.say("start the exercise")
+    assert turn.speech_text == "What are your first names?"

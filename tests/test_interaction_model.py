@@ -15,7 +15,12 @@ MODEL_PATH = Path(__file__).resolve().parent.parent / "interaction_models" / "en
 
 # Written out here, not read from the notes, so a change to either side is a deliberate one.
 CUSTOM_INTENTS = {
-    "GoToStepIntent": {"number": "AMAZON.NUMBER", "topic": "StepTopic"},
+    "GoToStepIntent": {
+        "number": "AMAZON.NUMBER",
+        "ordinal": "AMAZON.Ordinal",
+        "position": "StepPosition",
+        "topic": "StepTopic",
+    },
     "ListStepsIntent": {},
     "TellMeMoreIntent": {},
     "WhereAreWeIntent": {},
@@ -35,9 +40,9 @@ IMPORTANT_INTENTS = ("GoToStepIntent", "StartExerciseIntent", "SafetyIntent", "N
 BUILT_IN_INTENTS = {
     "AMAZON.YesIntent": (),
     "AMAZON.NoIntent": (),
-    "AMAZON.NextIntent": ("skip", "next step", "continue", "we're done", "done"),
+    "AMAZON.NextIntent": ("next step", "continue", "we're done", "done"),
     "AMAZON.PreviousIntent": ("go back", "previous step", "back"),
-    "AMAZON.RepeatIntent": ("repeat the instructions", "say that again"),
+    "AMAZON.RepeatIntent": ("repeat the instructions", "say that again", "what did you say"),
     "AMAZON.HelpIntent": (),
     "AMAZON.StopIntent": (),
     "AMAZON.CancelIntent": (),
@@ -66,8 +71,9 @@ AGREED_SAMPLES = {
         "the step about {topic}",
         "tell us about {topic}",
         "let's talk about {topic}",
-        "{topic}",
         "what about {topic}",
+        "the {ordinal} step",
+        "the {position} step",
     ],
     "ListStepsIntent": ["list the steps", "what are the steps", "what are the eight steps"],
     "TellMeMoreIntent": ["tell me more", "tell us more", "more detail", "go deeper"],
@@ -157,7 +163,7 @@ def test_certification_built_ins_are_present(intents: dict[str, dict[str, Any]],
 def test_built_ins_carry_the_agreed_extra_samples(
     intents: dict[str, dict[str, Any]], name: str, extra: tuple[str, ...]
 ) -> None:
-    assert sorted(intents[name].get("samples", [])) == sorted(extra)
+    assert set(extra) <= set(intents[name].get("samples", []))
 
 
 @pytest.mark.parametrize(("name", "slots"), CUSTOM_INTENTS.items())
@@ -275,29 +281,45 @@ def test_step_topic_names_and_synonyms_belong_to_one_step_only(step_topic: dict[
         ("forgiving", "forgiveness"),
         ("letting go", "forgiveness"),
         ("moving forward", "forgiveness"),
-        ("space", "boundaries"),
         ("privacy", "boundaries"),
         ("independence", "boundaries"),
         ("therapy", "professional_help"),
         ("counselor", "professional_help"),
         ("being patient", "patience"),
-        ("time", "patience"),
         ("past betrayals", "root_causes"),
-        ("childhood", "root_causes"),
-        ("insecurity", "root_causes"),
         ("honesty", "communication"),
         ("I statements", "communication"),
-        ("listening", "communication"),
         ("keeping promises", "consistency"),
         ("responsibility", "consistency"),
-        ("acceptance", "acknowledge"),
         ("admitting the problem", "acknowledge"),
+        ("counselling", "professional_help"),
+        ("setting limits", "boundaries"),
     ],
 )
 def test_agreed_synonyms_resolve_to_their_step(step_topic: dict[str, Any], phrase: str, step_id: str) -> None:
     value = next(v for v in step_topic["values"] if v["id"] == step_id)
     phrases = {normalise(p) for p in [value["name"]["value"], *value["name"].get("synonyms", [])]}
     assert normalise(phrase) in phrases
+
+
+@pytest.mark.parametrize("word", ["time", "why", "space", "listening", "talking", "causes", "promises"])
+def test_no_generic_word_is_a_topic(step_topic: dict[str, Any], word: str) -> None:
+    phrases = {
+        normalise(p)
+        for v in step_topic["values"]
+        for p in [v["name"]["value"], *v["name"].get("synonyms", [])]
+    }
+    assert word not in phrases
+
+
+def test_no_custom_sample_is_a_bare_slot_outside_elicitation(intents: dict[str, dict[str, Any]]) -> None:
+    bare = [
+        (name, sample)
+        for name, intent in intents.items()
+        for sample in intent.get("samples", [])
+        if SLOT_REFERENCE.sub("", sample).strip() == ""
+    ]
+    assert bare == []
 
 
 def test_ordinal_phrases_are_not_step_topic_synonyms(step_topic: dict[str, Any]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from trust_builder import navigation
 from trust_builder.navigation import STEP_COUNT, Destination, Reason, next_step, previous_step, requested_step
 
 IDS = ["acknowledge", "root_causes", "communication", "consistency", "boundaries", "professional_help",
@@ -40,3 +41,10 @@ def test_back_from_the_first_step_stays_there_and_says_why():
 )
 def test_requested_step(number, topic, expected):
     assert requested_step(number, topic, IDS) == expected
+
+
+def test_positions_name_the_first_and_last_steps() -> None:
+    assert navigation.step_at("last") == navigation.STEP_COUNT
+    assert navigation.step_at("first") == 1
+    assert navigation.step_at(None) is None
+    assert navigation.step_at("middle") is None

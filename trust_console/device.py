@@ -137,6 +137,7 @@ class LocalDevice:
         self._last_response: dict[str, Any] = {}
         self._silences = 0
         self._consent: tuple[str, str] | None = None  # (permission scope, token) Alexa is asking about
+        self._eliciting: tuple[str, str] | None = None  # (intent, slot) of a pending Dialog.ElicitSlot
 
     # --- state ---
 
@@ -159,6 +160,11 @@ class LocalDevice:
         return dict(self.identity.permissions)
 
     @property
+    def eliciting(self) -> tuple[str, str] | None:
+        """The (intent, slot) the skill asked for with Dialog.ElicitSlot in its last response, if any."""
+        return self._eliciting
+
+    @property
     def consent_pending(self) -> str | None:
         """The permission scope Alexa is asking the user about, if any."""
         return self._consent[0] if self._consent else None
@@ -167,7 +173,7 @@ class LocalDevice:
 
     def say(self, text: str) -> Turn:
         """The person says `text`; empty text is silence."""
-        understood = self.matcher.interpret(text)
+        understood = self.matcher.interpret(text, eliciting=self._eliciting if self.session_open else None)
         if understood.kind == "empty":
             return self.silence()
         if self._consent is not None:
@@ -267,7 +273,14 @@ class LocalDevice:
 
     def _intent(self, match: IntentMatch, heard: str) -> Turn:
         slots = match.alexa_slots(self.identity.skill_id)
-        request = envelopes.intent_request(match.name, slots, self.locale, now=self.clock())
+        in_dialog = self._eliciting is not None and self._eliciting[0] == match.name
+        request = envelopes.intent_request(
+            match.name,
+            slots,
+            self.locale,
+            dialog_state="IN_PROGRESS" if in_dialog else None,
+            now=self.clock(),
+        )
         turn = self._exchange(request, heard=heard, record=False)
         turn.slots = match.values()
         turn.resolved = match.resolved_ids()
@@ -296,6 +309,7 @@ class LocalDevice:
         if closed:
             self.session = None
         self._consent = _consent_request(body)
+        self._eliciting = None if closed else _elicit_request(body)
 
         turn = _turn_from(response, heard, kind, request, event)
         turn.session_open = not closed
@@ -368,6 +382,17 @@ def _consent_request(body: Mapping[str, Any]) -> tuple[str, str] | None:
             scope = (directive.get("payload") or {}).get("permissionScope")
             if isinstance(scope, str):
                 return scope, str(directive.get("token") or "")
+    return None
+
+
+def _elicit_request(body: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(intent, slot) of a Dialog.ElicitSlot directive in the response: Alexa then listens for that slot."""
+    for directive in body.get("directives") or []:
+        if isinstance(directive, Mapping) and directive.get("type") == "Dialog.ElicitSlot":
+            intent = (directive.get("updatedIntent") or {}).get("name")
+            slot = directive.get("slotToElicit")
+            if isinstance(intent, str) and isinstance(slot, str):
+                return intent, slot
     return None
 
 

@@ -1,27 +1,34 @@
 """A local stand-in for Alexa's language understanding, built from the skill's interaction model.
 
-Typed text is normalised (case, punctuation, apostrophes, "alexa," and filler words) and matched against every
-sample of the model, word by word, with slots capturing spans: AMAZON.NUMBER takes digits, number words and
-ordinals; AMAZON.FirstName one word that is not ordinary vocabulary; a custom slot takes any words where the
-sample has literal words around it, and only a known value or synonym where the sample is nothing but slots.
-Among matches the most specific wins (most literal words, then resolved custom slots). Built-in intents the
-model declares are recognised from common phrasings (builtin_phrases.toml) plus the model's own samples.
-Slot-free samples also match near-paraphrases ("list all of the steps"), never across a negation. Anything
-else is AMAZON.FallbackIntent, as on Alexa.
+Faithful, not lenient: a phrase understood here must be one a device would understand. So it models only
+what Amazon documents or the model itself says:
 
-The invocation forms ("open trust builder", "ask trust builder to ...", "... using trust builder", "exit") are
-read here too; what they do to a session is the device's business (device.py).
+- light normalisation: case, punctuation, "alexa," and hesitation fillers, contractions ("I am" = "I'm");
+- custom intents match their samples exactly, or near-exactly: ignoring articles and discourse words
+  ("so", "just", "okay", "really") and a polite opening ("can you", "please"), the variation Alexa's
+  statistical NLU absorbs for certain; no wide fuzzy matching;
+- built-in intents match only exactly (Amazon: "a built-in intent must include an exactly matching sample
+  utterance"): the common utterances Amazon lists for each (builtin_phrases.toml) plus the model's samples;
+- slots: AMAZON.NUMBER takes digits and number words; AMAZON.Ordinal ordinals ("second", "last" is not one);
+  AMAZON.FirstName one word that is not ordinary vocabulary; a custom slot a known value or synonym (or, with
+  literal words around it, other words, reported as ER_SUCCESS_NO_MATCH); other AMAZON types the words said;
+- elicitation: while the skill elicits a slot (Dialog.ElicitSlot), that intent's slot samples are tried
+  first, as Alexa does, so a bare "Sam and Priya" or "two" is understood then and only then.
+
+Anything else is AMAZON.FallbackIntent, as on Alexa. The invocation forms ("open trust builder", "ask trust
+builder to ...", "exit") are read here too; what they do to a session is the device's business (device.py).
+What it does not model: Alexa's statistical generalisation beyond near-exact samples (scored separately by
+`make nlu` with a statistical classifier), speech recognition errors, and entity resolution beyond synonyms.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,8 +42,11 @@ FIRST_NAME = "AMAZON.FirstName"
 MAX_NUMBER = 999
 MAX_FREE_SLOT_WORDS = 8
 MAX_UTTERANCE_WORDS = 40  # longer text (a pasted paragraph) is no utterance: fallback, without the search
-FUZZY_THRESHOLD = 0.75
-NEGATIONS = frozenset({"not", "dont", "never", "no", "cant", "wont", "isnt", "arent", "doesnt", "nothing"})
+ORDINAL = "AMAZON.Ordinal"
+# Words Alexa's NLU reliably sees past in a custom intent: articles and discourse words. Never content words.
+DISCOURSE_WORDS = frozenset(
+    {"the", "a", "an", "so", "just", "okay", "ok", "well", "like", "really", "actually", "oh"}
+)
 
 
 def _words_by_comma(text: str) -> tuple[str, ...]:
@@ -55,7 +65,7 @@ ONE_SHOT_SUFFIXES = frozenset({"using", "with", "from", "on", "in", "via"})
 POLITE_OPENINGS = tuple(
     tuple(phrase.split())
     for phrase in _words_by_comma(
-        "can you, could you, would you, will you, please, i want you to, id like you to"
+        "can you, could you, would you, will you, please, i want you to, i would like you to"
     )
 )
 FILLERS = frozenset({"um", "uh", "er", "erm", "hmm", "mm"})
@@ -63,11 +73,65 @@ FILLERS = frozenset({"um", "uh", "er", "erm", "hmm", "mm"})
 # --- normalisation -------------------------------------------------------------------------------------
 
 
+# Contractions, written out so "I am not safe" and "I'm not safe" are one utterance (as they are to Alexa).
+_APOSTROPHE_FORMS = (
+    (r"\bcan't\b", "can not"),
+    (r"\bwon't\b", "will not"),
+    (r"\bshan't\b", "shall not"),
+    (r"\blet's\b", "let us"),
+    (r"'s been\b", " has been"),
+    (r"\b(he|she|it|that|there|what|who|where|here|how)'s\b", r"\1 is"),
+    (r"n't\b", " not"),
+    (r"'m\b", " am"),
+    (r"'re\b", " are"),
+    (r"'ll\b", " will"),
+    (r"'ve\b", " have"),
+    (r"'d\b", " would"),
+)
+# The same contractions typed without an apostrophe, where the word cannot be another word.
+_BARE_FORMS = {
+    "im": "i am",
+    "dont": "do not",
+    "cant": "can not",
+    "wont": "will not",
+    "didnt": "did not",
+    "doesnt": "does not",
+    "isnt": "is not",
+    "arent": "are not",
+    "wasnt": "was not",
+    "werent": "were not",
+    "havent": "have not",
+    "hasnt": "has not",
+    "couldnt": "could not",
+    "shouldnt": "should not",
+    "wouldnt": "would not",
+    "ive": "i have",
+    "youre": "you are",
+    "theyre": "they are",
+    "thats": "that is",
+    "whats": "what is",
+    "hes": "he is",
+    "shes": "she is",
+    "lets": "let us",
+    "youve": "you have",
+    "weve": "we have",
+    "theyve": "they have",
+    "cannot": "can not",
+}
+
+
 def normalize(text: str) -> list[str]:
-    """Lowercase words without punctuation or apostrophes ("Let's" -> "lets"), fillers and "alexa" dropped."""
+    """Lowercase words without punctuation, contractions written out, fillers and "alexa" dropped."""
     text = text.lower().replace("’", "'").replace("‘", "'").replace("`", "'").replace("&", " and ")
+    for pattern, replacement in _APOSTROPHE_FORMS:
+        text = re.sub(pattern, replacement, text)
     text = text.replace("'", "")
-    words = [word for word in re.sub(r"[^a-z0-9]+", " ", text).split() if word not in FILLERS]
+    words = [
+        part
+        for word in re.sub(r"[^a-z0-9]+", " ", text).split()
+        if word not in FILLERS
+        for part in _BARE_FORMS.get(word, word).split()
+    ]
     while words and words[0] in {"alexa", "hey", "ok", "okay"} and "alexa" in words[:2]:
         words = words[1:]  # "alexa, ..." / "hey alexa ..." / "ok alexa ..."
     if words and words[0] == "please":
@@ -131,6 +195,10 @@ def parse_number(words: Sequence[str]) -> int | None:
     elif hundreds is None:
         return None
     return total if total <= MAX_NUMBER else None
+
+
+def _digit_ordinal(words: Sequence[str]) -> bool:
+    return len(words) == 1 and re.fullmatch(r"\d{1,3}(st|nd|rd|th)", words[0]) is not None
 
 
 def _hundreds(words: Sequence[str]) -> tuple[int, int] | None:
@@ -232,6 +300,20 @@ class _Pattern:
     def literal_count(self) -> int:
         return sum(isinstance(item, str) for item in self.items)
 
+    @cached_property
+    def literals(self) -> frozenset[str]:
+        """Words the utterance must contain for this pattern to match: a cheap test before the search."""
+        return frozenset(item for item in self.items if isinstance(item, str))
+
+    @property
+    def exact_only(self) -> bool:
+        """Built-in intents match only an exact sample (Amazon's rule); custom intents near-exactly."""
+        return self.intent.startswith("AMAZON.")
+
+    def reduced(self) -> _Pattern:
+        items = tuple(item for item in self.items if not (isinstance(item, str) and item in DISCOURSE_WORDS))
+        return _Pattern(self.intent, self.sample, items, self.from_model)
+
 
 @dataclass
 class _CustomType:
@@ -291,6 +373,8 @@ class Matcher:
             (len(phrase) for custom in self._custom.values() for phrase in custom.phrases), default=1
         )
         self._patterns = self._compile(model)
+        self._reduced = [pattern.reduced() for pattern in self._patterns if not pattern.exact_only]
+        self._elicitation = self._compile_elicitation(model)
         self._not_names = self._vocabulary()
 
     @classmethod
@@ -322,6 +406,19 @@ class Matcher:
                     patterns.append(_Pattern(intent["name"], phrase, items, from_model=False))
         return patterns
 
+    def _compile_elicitation(self, model: Mapping[str, Any]) -> dict[tuple[str, str], list[_Pattern]]:
+        """(intent, slot) -> the slot samples Alexa uses while the skill elicits that slot."""
+        found: dict[tuple[str, str], list[_Pattern]] = {}
+        for intent in model["intents"]:
+            for slot in intent.get("slots", []):
+                patterns = [
+                    _Pattern(intent["name"], sample, self._items(intent["name"], sample), from_model=True)
+                    for sample in slot.get("samples", [])
+                ]
+                if patterns:
+                    found[(intent["name"], slot["name"])] = patterns
+        return found
+
     def _items(self, intent: str, sample: str) -> tuple[str | _SlotRef, ...]:
         items: list[str | _SlotRef] = []
         for piece in re.split(r"(\{\w+\})", sample):
@@ -349,11 +446,27 @@ class Matcher:
 
     # --- matching ---
 
-    def match_intent(self, text: str) -> IntentMatch:
-        """The intent the text means; AMAZON.FallbackIntent (no slots) when it means none of them."""
-        return self._match_words(normalize(text)) or IntentMatch(FALLBACK)
+    def match_intent(self, text: str, eliciting: tuple[str, str] | None = None) -> IntentMatch:
+        """The intent the text means; AMAZON.FallbackIntent (no slots) when it means none of them.
 
-    def interpret(self, text: str) -> Interpretation:
+        eliciting: (intent, slot) the skill has just asked for with Dialog.ElicitSlot, if any.
+        """
+        words = normalize(text)
+        return self._elicited(words, eliciting) or self._match_words(words) or IntentMatch(FALLBACK)
+
+    def _elicited(self, words: list[str], eliciting: tuple[str, str] | None) -> IntentMatch | None:
+        """The elicited slot's samples first, exactly or near-exactly, as Alexa does during a dialog."""
+        patterns = self._elicitation.get(eliciting) if eliciting else None
+        if not patterns or not words:
+            return None
+        reduced_words = [word for word in words if word not in DISCOURSE_WORDS]
+        for candidates, attempt in ((patterns, words), ([p.reduced() for p in patterns], reduced_words)):
+            found = self._best(candidates, attempt)
+            if found is not None:
+                return found
+        return None
+
+    def interpret(self, text: str, eliciting: tuple[str, str] | None = None) -> Interpretation:
         """What the utterance asks of the device: open the skill, an intent, leave, or nothing."""
         words = normalize(text)
         if not words:
@@ -362,7 +475,8 @@ class Matcher:
             return Interpretation("exit")
         rest = self._after_invocation(words)
         if rest is None:
-            return Interpretation("intent", self._match_words(words) or IntentMatch(FALLBACK))
+            found = self._elicited(words, eliciting) or self._match_words(words)
+            return Interpretation("intent", found or IntentMatch(FALLBACK))
         if not rest:
             return Interpretation("launch", invoked=True)
         return Interpretation("intent", self._one_shot(rest), invoked=True)
@@ -411,20 +525,39 @@ class Matcher:
         return IntentMatch(FALLBACK)
 
     def _match_words(self, words: list[str]) -> IntentMatch | None:
+        """An exact match over every sample; else a near-exact one over the custom intents' samples."""
         if not words or len(words) > MAX_UTTERANCE_WORDS:
             return None
+        exact = self._best(self._patterns, words)
+        if exact is not None:
+            return exact
+        for attempt in self._near_forms(words):
+            found = self._best(self._reduced, attempt)
+            if found is not None:
+                return found
+        return None
+
+    def _near_forms(self, words: list[str]) -> Iterator[list[str]]:
+        """The utterance without discourse words, then also without a polite opening."""
+        reduced = [word for word in words if word not in DISCOURSE_WORDS]
+        yield reduced
+        for opening in POLITE_OPENINGS:
+            if len(reduced) > len(opening) and tuple(reduced[: len(opening)]) == opening:
+                yield reduced[len(opening) :]
+
+    def _best(self, patterns: Sequence[_Pattern], words: list[str]) -> IntentMatch | None:
+        if not words:
+            return None
         best: tuple[tuple[int, ...], IntentMatch] | None = None
-        for pattern in self._patterns:
+        present = set(words)
+        for pattern in patterns:
+            if not pattern.literals <= present or len(pattern.items) > len(words):
+                continue
             for slots in self._fill(pattern, words):
                 score = self._score(pattern, slots)
                 if best is None or score > best[0]:
                     best = (score, self._intent_match(pattern, slots))
-        if best is not None:
-            return best[1]
-        for opening in POLITE_OPENINGS:
-            if len(words) > len(opening) and tuple(words[: len(opening)]) == opening:
-                return self._match_words(words[len(opening) :])
-        return self._fuzzy(words)
+        return best[1] if best is not None else None
 
     def _score(self, pattern: _Pattern, slots: dict[str, SlotMatch]) -> tuple[int, ...]:
         resolved = sum(1 for slot in slots.values() if slot.resolved)
@@ -467,6 +600,10 @@ class Matcher:
         if ref.slot_type == NUMBER:
             number = parse_number(span)
             return None if number is None else SlotMatch(ref.name, ref.slot_type, str(number))
+        if ref.slot_type == ORDINAL:
+            is_ordinal = bool(span) and (span[-1] in ORDINAL_WORDS or _digit_ordinal(span))
+            ordinal = parse_number(span) if is_ordinal else None
+            return None if ordinal is None else SlotMatch(ref.name, ref.slot_type, str(ordinal))
         if ref.slot_type == FIRST_NAME:
             if len(span) != 1 or not span[0].isalpha() or span[0] in self._not_names:
                 return None
@@ -484,19 +621,3 @@ class Matcher:
         if strict or len(span) > MAX_FREE_SLOT_WORDS:
             return None
         return SlotMatch(ref.name, ref.slot_type, " ".join(span), ())
-
-    def _fuzzy(self, words: list[str]) -> IntentMatch | None:
-        """A near-paraphrase of a slot-free sample, unless the difference is a negation."""
-        best: tuple[float, _Pattern] | None = None
-        for pattern in self._patterns:
-            if pattern.literal_count != len(pattern.items):
-                continue
-            sample = list(pattern.items)
-            ratio = difflib.SequenceMatcher(None, sample, words, autojunk=False).ratio()
-            if ratio < FUZZY_THRESHOLD or (set(sample) ^ set(words)) & NEGATIONS:
-                continue
-            if best is None or ratio > best[0]:
-                best = (ratio, pattern)
-        if best is None:
-            return None
-        return IntentMatch(best[1].intent, self._intent_match(best[1], {}).slots, best[1].sample, fuzzy=True)

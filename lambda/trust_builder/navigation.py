@@ -35,6 +35,15 @@ def previous_step(current: int) -> Destination:
     return Destination(current - 1, Reason.OK)
 
 
+# Positions that are not ordinals ("the last step"), by the StepPosition slot's value ids.
+POSITIONS = {"first": 1, "last": STEP_COUNT}
+
+
+def step_at(position_id: str | None) -> int | None:
+    """The step a position names ("last" -> 8), or None."""
+    return POSITIONS.get(position_id or "")
+
+
 def requested_step(number: int | None, topic_id: str | None, step_ids: list[str]) -> Destination:
     """A step asked for by number ("step five") or by topic id (resolved from "forgiving", "therapy"...)."""
     if topic_id is not None:

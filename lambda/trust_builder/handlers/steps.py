@@ -18,7 +18,7 @@ def _current_step(handler_input: HandlerInput) -> int:
 
 
 class GoToStepHandler(AbstractRequestHandler):
-    """ "step five", "the step about boundaries", "forgiveness"."""
+    """ "step five", "the second step", "the last one", "the step about boundaries"."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_intent_name("GoToStepIntent")(handler_input)
@@ -28,13 +28,15 @@ class GoToStepHandler(AbstractRequestHandler):
         topic = slot_id(handler_input, "topic")
         if topic is None and slot_text(handler_input, "topic"):
             topic = "unknown"  # heard a topic word that matches no step
-        destination = navigation.requested_step(
-            slot_number(handler_input, "number"), topic, [step.id for step in content.steps]
-        )
+        number = slot_number(handler_input, "number")
+        if number is None:
+            number = slot_number(handler_input, "ordinal")
+        if number is None:
+            number = navigation.step_at(slot_id(handler_input, "position"))
+        destination = navigation.requested_step(number, topic, [step.id for step in content.steps])
         if destination.step is not None:  # a destination names a step exactly when the reason is OK
             return replies.read_step(handler_input, destination.step)
         reprompt = Speech(content.phrase("speech.steps.which_step_reprompt"))
-        number = slot_number(handler_input, "number")
         lead = Speech(content.phrase(f"speech.steps.{destination.reason.value}", number=number))
         return respond(handler_input, lead, reprompt)
 
