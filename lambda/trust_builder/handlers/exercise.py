@@ -121,8 +121,9 @@ def _event_value(handler_input: HandlerInput, event: Event):
         return (slot_text(handler_input, "firstName"), pronoun)
     if event is Event.FLOOR_TIME:
         return slot_number(handler_input, "minutes")
-    if event is Event.TURN_STYLE:
-        return slot_id(handler_input, "style")
+    if event is Event.TURN_STYLE:  # samples without {style} ("no interruptions") all mean long turns
+        heard = slot_text(handler_input, "style")
+        return slot_id(handler_input, "style") or (None if heard else "long")
     return None
 
 
