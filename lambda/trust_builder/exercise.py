@@ -26,6 +26,7 @@ from typing import Any
 
 # Alexa plays at most 240 s of audio in one response; we count speech, breaks and sounds against it.
 RESPONSE_LIMIT_SECONDS = 240
+AUDIO_CLIP_LIMIT = 5  # <audio> clips (our chimes) in one response
 # The most the spoken frame around a one-response floor may take: an acknowledgement, the roles, the start
 # and end sounds, "time's up" and the closing prompt. tests/test_exercise_script.py checks every rendered
 # floor against it, so a longer script line fails there rather than on a device.
@@ -85,14 +86,16 @@ def reflection_seconds(floor_seconds: int) -> int:
 def turn_blocks(floor_seconds: int) -> tuple[int, ...]:
     """How the exchanges of a short-exchange turn are split over responses: exchanges per response.
 
-    One response holds as many exchanges as fit in RESPONSE_LIMIT_SECONDS with the turn's spoken frame; a
-    turn that needs more is split evenly, and each response ends at the natural hand-over of Speaker-Listener:
-    the listener has just said back what they heard, and the speaker says "next" to go on. Floors of 1 to 5
-    minutes give (2), (2, 2), (3, 3), (3, 3, 2) and (3, 3, 2, 2).
+    One response holds as many exchanges as fit in RESPONSE_LIMIT_SECONDS with the turn's spoken frame and
+    in AUDIO_CLIP_LIMIT (each exchange has two chimes, the response one end sound: two exchanges); a turn
+    that needs more is split evenly, and each response ends at the natural hand-over of Speaker-Listener:
+    the listener has just said back what they heard, and the speaker says "next" to go on. So every minute
+    of speaking is one response of two exchanges: floors of 1 to 5 minutes give 1 to 5 responses.
     """
     chunks = max(1, floor_seconds // CHUNK_SECONDS)
     per_exchange = CHUNK_SECONDS + MIRROR_SECONDS + EXCHANGE_FRAME_SECONDS
     most = max(1, (RESPONSE_LIMIT_SECONDS - FLOOR_FRAME_SECONDS) // per_exchange)
+    most = min(most, (AUDIO_CLIP_LIMIT - 1) // 2)
     count = -(-chunks // most)
     base, extra = divmod(chunks, count)
     return tuple(base + 1 if index < extra else base for index in range(count))
@@ -176,7 +179,6 @@ class Happened(StrEnum):
 
     STARTED = "started"
     NAME_NOTED = "name_noted"
-    NAMES_SET = "names_set"
     NAMES_DECLINED = "names_declined"
     NAMES_KEPT = "names_kept"
     NAMES_REJECTED = "names_rejected"
@@ -568,7 +570,9 @@ def handle(
             return _restart(exercise)
         if event is Event.NO:
             return Outcome(replace(exercise, restart_offer=False), Happened.RESTART_DECLINED)
-        if event in (Event.REPEAT, Event.HELP, Event.FALLBACK, Event.START_OVER):
+        if event is Event.HELP:
+            return Outcome(exercise, Happened.HELP)
+        if event in (Event.REPEAT, Event.FALLBACK, Event.START_OVER):
             return Outcome(exercise, Happened.RESTART_OFFERED)
         if event in _IN_PLACE:  # a question about time or turns: answered, and the offer still stands
             return Outcome(exercise, _IN_PLACE[event])

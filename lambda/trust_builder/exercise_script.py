@@ -204,7 +204,7 @@ class _Sayer:
             "remaining": self.duration(ex.cue_remaining_seconds(exercise.floor_seconds)),
             "longest": self.duration(ex.longest_single_response_floor()),
             "missed": self.duration(ex.MISSED_SECONDS),
-            "turn_left": self.about(exercise.speaking_left()),
+            "speaking": self.about(exercise.speaking_left()),
             "left": self.about(exercise.seconds_left()),
             "total": self.about(exercise.total_seconds()),
         }
