@@ -125,7 +125,7 @@ def assert_help_line(turn: Turn, spoken_number: str, card_number: str) -> None:
 # --- 1. safety, from every phase reachable by voice ---------------------------------------------------
 
 SETUP = ("open trust builder", "start the listening exercise")
-NAMED = (*SETUP, "Sam and Alex")
+NAMED = (*SETUP, "Sam and Alex", "yes")  # the names are read back once: "Sam and Alex, is that right?"
 FLOOR_ONE = (*NAMED, "Sam goes first", "one minute each", "next")
 REFLECTION = (*FLOOR_ONE, "next")
 FLOOR_TWO = (*REFLECTION, "yes")
@@ -134,7 +134,7 @@ FLOOR_TWO = (*REFLECTION, "yes")
 PHASES = {
     "names": (SETUP, ("exercise", "names", 0, 0)),
     "confirm names": (
-        (*NAMED, "stop", "open trust builder", "no", "start the listening exercise"),
+        (*NAMED, "stop", "open trust builder", "no", "no", "start the listening exercise"),
         ("exercise", "confirm_names", 0, 0),
     ),
     "first speaker": (NAMED, ("exercise", "first_speaker", 0, 0)),
@@ -144,7 +144,8 @@ PHASES = {
     "reflection": (REFLECTION, ("exercise", "reflection", 0, 0)),
     "floor round 2": (FLOOR_TWO, ("exercise", "floor", 1, 0)),
     "appreciation": ((*FLOOR_TWO, "next", "yes"), ("exercise", "appreciation", 1, 0)),
-    "paused": ((*FLOOR_ONE, "pause"), ("exercise", "floor", 0, 1)),
+    # A pause ends the session truthfully; opening the skill again offers to pick up there.
+    "paused": ((*FLOOR_ONE, "pause", "open trust builder"), ("resume_offer", "floor", 0, 1)),
     "resume offer after a stop": (
         (*REFLECTION, "stop", "open trust builder"),
         ("resume_offer", "stopped", 0, 0),
@@ -247,7 +248,7 @@ def timer_device(handler, api: FakeAlexaApi, user: str | None = None, **options:
 
 def start_timer_floor(echo: LocalDevice, api: FakeAlexaApi) -> Turn:
     """Sets up a five-minute exercise with permission granted and starts round 1's floor."""
-    setup = say(echo, *NAMED, "Sam goes first", "give us five minutes each")
+    setup = say(echo, *NAMED, "Sam goes first", "no interruptions", "give us five minutes each")
     assert setup.session_open
     assert not setup.directives, "permission is held: no consent question"
     assert posted_timers(api) == [], "the timer starts with the floor, not before"
@@ -291,7 +292,7 @@ def test_five_minute_floor_sets_a_launch_task_timer_and_its_relaunch_continues(h
     # Round 2 gets its own timer, under a label of its own (labels are unique on a device).
     swap = say(echo, "yes")
     assert swap.session_ended
-    assert "Alex, you have the floor" in swap.speech_text
+    assert "Alex has the floor for five minutes" in swap.speech_text
     first, second = posted_timers(api)
     assert second["duration"] == "PT5M"
     assert second["timerLabel"] != first["timerLabel"]
@@ -349,7 +350,7 @@ def test_safety_during_a_timer_floor_cancels_the_timer(handler, api) -> None:
 
 
 def ask_for_timer(echo: LocalDevice, api: FakeAlexaApi) -> Turn:
-    turn = say(echo, *NAMED, "Sam goes first", "give us five minutes each")
+    turn = say(echo, *NAMED, "Sam goes first", "no interruptions", "give us five minutes each")
     [directive] = turn.directives
     assert directive["type"] == "Connections.SendRequest"
     assert directive["name"] == "AskFor"
@@ -419,7 +420,7 @@ def test_accepted_timer_permission_creates_the_timer(handler, api, accept: str) 
 def test_timer_api_failure_falls_back_to_a_one_response_floor_fault_injected(handler, api, status) -> None:
     user = household_id("timer-fault")
     echo = timer_device(handler, api, user, permissions=GRANTED)
-    say(echo, *NAMED, "Sam goes first", "give us five minutes each")
+    say(echo, *NAMED, "Sam goes first", "no interruptions", "give us five minutes each")
     api.fail_next(status)
 
     floor = say(echo, "next")
@@ -448,7 +449,15 @@ class Clock:
         self.moment += timedelta(seconds=seconds)
 
 
-FLOOR_SETUP = ("open trust builder", "start the listening exercise", "Sam and Alex", "Sam goes first", "next")
+# One minute each: a one-response turn (two exchanges), so "played" means the whole turn has played.
+FLOOR_SETUP = (
+    "open trust builder",
+    "start the listening exercise",
+    "Sam and Alex",
+    "yes",
+    "Sam goes first",
+    "one minute each",
+)
 
 
 def _floor_played(handler, clock: Clock, user: str) -> LocalDevice:

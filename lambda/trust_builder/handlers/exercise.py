@@ -117,8 +117,11 @@ def _event_value(handler_input: HandlerInput, event: Event):
     if event is Event.NAMES:
         return (slot_text(handler_input, "firstName"), slot_text(handler_input, "secondName"))
     if event is Event.FIRST_SPEAKER:
-        pronoun = slot_id(handler_input, "speaker") or slot_text(handler_input, "speaker")
-        return (slot_text(handler_input, "firstName"), pronoun)
+        # "me", "he": a resolved Speaker value. An unresolved one ("Sam goes first" heard as {speaker} goes
+        # first) is a name, as Alexa passes any words it hears in a custom slot.
+        pronoun = slot_id(handler_input, "speaker")
+        name = slot_text(handler_input, "firstName") or (None if pronoun else slot_text(handler_input, "speaker"))
+        return (name, pronoun)
     if event is Event.FLOOR_TIME:
         return slot_number(handler_input, "minutes")
     if event is Event.TURN_STYLE:  # samples without {style} ("no interruptions") all mean long turns
