@@ -674,7 +674,8 @@ def test_a_default_turn_is_short_exchanges_split_at_hand_overs() -> None:
     assert all(sum(ex.turn_blocks(m * 60)) >= 2 for m in range(1, 6))
     floor = handle(short(Phase.RULES), Event.NEXT)
     assert floor.exercise.exchange == 0
-    assert not floor.ends_session and floor.timer is TimerAction.NONE
+    assert not floor.ends_session
+    assert floor.timer is TimerAction.NONE
     more = handle(floor.exercise, Event.NEXT)
     assert more.happened is Happened.TURN_CONTINUED
     assert more.entered
@@ -709,21 +710,25 @@ def test_turn_style_is_for_setup_and_bad_values_are_not_now() -> None:
 def test_not_understood_gives_the_speaker_a_window_then_one_retry_then_the_gentle_close() -> None:
     retry = handle(short(Phase.REFLECTION), Event.NO)
     assert retry.happened is Happened.NOT_UNDERSTOOD_RETRY
-    assert retry.entered and retry.exercise.retried
+    assert retry.entered
+    assert retry.exercise.retried
     close = handle(retry.exercise, Event.NO)
     assert close.happened is Happened.NOT_UNDERSTOOD_MOVE_ON
-    assert close.exercise.phase is Phase.FLOOR and close.exercise.round == 1
+    assert close.exercise.phase is Phase.FLOOR
+    assert close.exercise.round == 1
 
 
 def test_start_my_turn_again_replays_only_timed_phases() -> None:
     mid = short(Phase.FLOOR, exchange=1)
     again = handle(mid, Event.RESTART_TURN)
     assert again.happened is Happened.TURN_RESTARTED
-    assert again.entered and again.exercise.exchange == 0
+    assert again.entered
+    assert again.exercise.exchange == 0
     assert handle(short(Phase.REFLECTION), Event.RESTART_TURN).entered
     assert handle(short(Phase.RULES), Event.RESTART_TURN).happened is Happened.NOT_NOW
     repeat = handle(mid, Event.REPEAT)
-    assert repeat.happened is Happened.REPEATED and not repeat.entered
+    assert repeat.happened is Happened.REPEATED
+    assert not repeat.entered
 
 
 def test_start_over_offers_a_restart_that_keeps_names_floor_and_style() -> None:
@@ -738,7 +743,12 @@ def test_start_over_offers_a_restart_that_keeps_names_floor_and_style() -> None:
     restarted = handle(offered.exercise, Event.YES)
     assert restarted.happened is Happened.RESTARTED
     fresh = restarted.exercise
-    assert (fresh.phase, fresh.names, fresh.floor_seconds, fresh.round) == (Phase.FIRST_SPEAKER, NAMES, 180, 0)
+    assert (fresh.phase, fresh.names, fresh.floor_seconds, fresh.round) == (
+        Phase.FIRST_SPEAKER,
+        NAMES,
+        180,
+        0,
+    )
     carried_on = handle(offered.exercise, Event.NEXT)
     assert not carried_on.exercise.restart_offer
 
@@ -754,7 +764,8 @@ def test_names_are_read_back_once_and_can_be_changed_later() -> None:
     readback = handle(Exercise(), Event.NAMES, value=["Sam", "Alex"])
     assert readback.happened is Happened.NAMES_READ_BACK
     wrong = handle(readback.exercise, Event.NO)
-    assert wrong.exercise.phase is Phase.NAMES and wrong.exercise.names == (None, None)
+    assert wrong.exercise.phase is Phase.NAMES
+    assert wrong.exercise.names == (None, None)
     floor = short(Phase.FLOOR)
     assert handle(floor, Event.WRONG_NAME).happened is Happened.WRONG_NAME
     changed = handle(floor, Event.NAMES, value=["Kim", "Lee"])
@@ -781,7 +792,8 @@ def test_time_questions_answer_from_the_state_and_change_nothing() -> None:
             assert not outcome.entered
     first = short(Phase.FLOOR)
     later = short(Phase.FLOOR, exchange=1)
-    assert first.speaking_left() == 120 and later.speaking_left() == 60
+    assert first.speaking_left() == 120
+    assert later.speaking_left() == 60
     assert first.seconds_left() > later.seconds_left() > short(Phase.REFLECTION).seconds_left()
     assert short(Phase.REFLECTION).seconds_left() > short(Phase.REFLECTION, round=1).seconds_left()
     assert short(Phase.DONE).seconds_left() == 0
@@ -790,6 +802,8 @@ def test_time_questions_answer_from_the_state_and_change_nothing() -> None:
 
 def test_version_one_states_read_back_as_long_turns() -> None:
     stored = named(Phase.FLOOR).to_dict()
-    old = {key: value for key, value in stored.items() if key not in ("long", "exchange", "readback", "restart")}
+    old = {
+        key: value for key, value in stored.items() if key not in ("long", "exchange", "readback", "restart")
+    }
     old["v"] = 1
     assert Exercise.from_dict(old) == named(Phase.FLOOR)

@@ -527,3 +527,128 @@ def test_distress_words_in_a_name_slot_get_the_help_line(handler, intent, slots)
     turn = checked(echo.send(envelopes.intent_request(intent, filled)))
     assert US_LINE_SPOKEN in turn.speech_text
     assert not turn.session_open
+
+
+# --- 5. controls that do what they say (issue 10) ------------------------------------------------
+
+
+def _directive_types(turn: Turn) -> list[str]:
+    return [directive.get("type") for directive in turn.directives]
+
+
+def test_questions_for_names_first_speaker_and_floor_time_elicit_their_slot(handler) -> None:
+    echo = device(handler, household_id("elicit"))
+    names = say(echo, "open trust builder", "start the listening exercise")
+    [directive] = names.directives
+    assert directive["type"] == "Dialog.ElicitSlot"
+    assert directive["slotToElicit"] == "firstName"
+    assert directive["updatedIntent"]["name"] == "NamesIntent"
+    readback = say(echo, "Sam and Alex")
+    assert "Dialog.ElicitSlot" not in _directive_types(readback), "a yes or no question elicits nothing"
+    first = say(echo, "yes")
+    [directive] = first.directives
+    assert (directive["updatedIntent"]["name"], directive["slotToElicit"]) == (
+        "FirstSpeakerIntent",
+        "firstName",
+    )
+    floor_time = say(echo, "Sam")
+    [directive] = floor_time.directives
+    assert (directive["updatedIntent"]["name"], directive["slotToElicit"]) == ("FloorTimeIntent", "minutes")
+    rules = say(echo, "three")
+    assert "three minutes each" in rules.speech_text
+    assert rules.directives == []
+
+
+def test_a_bare_name_is_not_understood_outside_elicitation(handler) -> None:
+    echo = device(handler, household_id("no-elicit"))
+    say(echo, "open trust builder")
+    turn = checked(echo.say("Sam"))
+    assert turn.intent == "AMAZON.FallbackIntent"
+
+
+def test_an_elicited_answer_as_an_envelope_reaches_the_exercise(handler) -> None:
+    """The request Alexa sends after Dialog.ElicitSlot: the updated intent with the slot filled."""
+    echo = device(handler, household_id("elicit-envelope"))
+    say(echo, "open trust builder", "start the listening exercise", "Sam and Alex", "yes")
+    request = envelopes.intent_request(
+        "FirstSpeakerIntent",
+        {"firstName": envelopes.slot("firstName", "Alex"), "speaker": envelopes.slot("speaker")},
+        dialog_state="IN_PROGRESS",
+    )
+    turn = checked(echo.send(request))
+    assert "Alex goes first" in turn.speech_text
+    assert exercise_state(echo)["phase"] == "floor_time"
+
+
+def test_help_after_a_played_floor_describes_what_comes_next(handler) -> None:
+    clock, user = Clock(), household_id("help-played")
+    echo = _floor_played(handler, clock, user)
+    helped = say(echo, "help")
+    assert "Sam's turn is over. Next, Alex sums up" in helped.speech_text
+    assert "speaks a few sentences at each chime" not in helped.speech_text
+
+
+def test_help_during_a_floor_describes_the_floor(handler) -> None:
+    clock, user = Clock(), household_id("help-during")
+    echo = device(handler, user, clock=clock)
+    say(echo, *FLOOR_SETUP, "skip the rules")
+    clock.wait(20)  # "Alexa, help" barged in during the first chunk
+    assert "Sam speaks a few sentences at each chime" in say(echo, "help").speech_text
+
+
+def test_pause_after_a_played_floor_resumes_at_the_next_phase(handler) -> None:
+    clock, user = Clock(), household_id("pause-played")
+    echo = _floor_played(handler, clock, user)
+    paused = say(echo, "pause")
+    assert not paused.session_open
+    assert "open trust builder" in paused.speech_text
+    offer = say(device(handler, user, clock=clock), "open trust builder")
+    assert "Alex was summing up what Sam said" in offer.speech_text
+
+
+def test_a_timer_answer_without_a_session_uses_the_stored_exercise(handler, api) -> None:
+    """Connections.Response may arrive outside a session: the stored unfinished exercise is used."""
+    user = household_id("consent-no-session")
+    echo = timer_device(handler, api, user)
+    ask_for_timer(echo, api)
+    request = envelopes.connections_response("ACCEPTED", TIMER_SCOPE, token="trust-builder-timer-consent")
+    body = envelopes.envelope(request, echo.identity, None)
+    body["context"]["System"]["user"]["permissions"] = {"scopeAcceptStatus": {TIMER_SCOPE: "GRANTED"}}
+    response = handler(body, None)
+    text = json.dumps(response)
+    assert "timer for each turn" in text
+    assert stored_item(user)["unfinished_exercise"]["phase"] == "rules"
+    assert stored_item(user)["unfinished_exercise"]["timer_ok"] == 1
+
+
+def test_a_late_timer_relaunch_after_the_exercise_ended_says_so_and_offers_what_is_next(handler) -> None:
+    echo = device(handler, household_id("late-relaunch"))
+    say(echo, "open trust builder", "step one", "stop")
+    turn = checked(echo.relaunch_task("ContinueExercise", "1", {"phase": "floor"}))
+    assert "already ended" in turn.speech_text
+    assert turn.session_open
+    assert "first names" not in turn.speech_text, "no new exercise set-up without saying why"
+
+
+def test_start_over_in_the_exercise_keeps_the_households_progress(handler) -> None:
+    user = household_id("start-over-keeps")
+    echo = device(handler, user)
+    say(echo, "open trust builder", "step three", "start the listening exercise", "Sam and Alex", "yes")
+    say(echo, "Sam goes first", "give us three minutes each", "skip the rules")
+    say(echo, "start over", "yes")
+    item = stored_item(user)
+    assert item["steps_heard"] == [3]
+    assert item["names"] == ["Sam", "Alex"]
+    assert item["floor_minutes"] == 3
+    assert item["unfinished_exercise"]["phase"] == "first_speaker"
+
+
+def test_long_turns_are_remembered_with_the_floor_time(handler) -> None:
+    user = household_id("long-kept")
+    echo = device(handler, user)
+    say(echo, "open trust builder", "start the listening exercise", "Sam and Alex", "yes", "Sam goes first")
+    say(echo, "no interruptions", "give us two minutes each")
+    item = stored_item(user)
+    assert (item["turn_style"], item["floor_minutes"]) == ("long", 2)
+    say(echo, "can we do short exchanges instead")
+    assert stored_item(user)["turn_style"] == "short"

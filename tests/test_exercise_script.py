@@ -8,8 +8,8 @@ import random
 import re
 import string
 from collections.abc import Iterator
-from pathlib import Path
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +19,16 @@ from trust_builder import exercise_script as script
 from trust_builder.content import Content, load
 from trust_builder.exercise import Event, Exercise, Happened, Outcome, Phase, TimerAction, handle
 from trust_builder.exercise_script import Rendered, render, speaking_time, timed_span
-from trust_builder.speech import MAX_BREAK_SECONDS, Pause, Sound, Speech, Text, duration, longest_break, parse_ssml
+from trust_builder.speech import (
+    MAX_BREAK_SECONDS,
+    Pause,
+    Sound,
+    Speech,
+    Text,
+    duration,
+    longest_break,
+    parse_ssml,
+)
 
 SSML_MAX_CHARS = 8000
 TOLERANCE = 0.05
@@ -227,7 +236,8 @@ def test_reflection_responses_keep_time(minutes: int, retried: bool, content: Co
         if outcome.exercise.retried:  # the speaker's window to say what was missed, then the retry
             chime = parts.index(Sound("chime"))
             assert timed_span([*parts[:chime], Sound("end")]) == pytest.approx(ex.MISSED_SECONDS)
-            assert isinstance(parts[chime + 1], Text) and "one more" in parts[chime + 1].text
+            assert isinstance(parts[chime + 1], Text)
+            assert "one more" in parts[chime + 1].text
             assert timed_span([Sound("start"), *parts[chime + 2 :]]) == pytest.approx(expected)
         else:
             assert abs(timed_span(rendered.speech) - expected) <= TOLERANCE * expected
@@ -391,7 +401,9 @@ def test_every_phrase_used_exists_and_every_phrase_is_used(outcomes: list[Outcom
     # the spoken counts are a number table: only those some exercise length reaches are heard
     defined = {key for key in defined if not key.startswith("exchanges.count.")}
     # said by the handlers (keep or let go, a late timer relaunch): tests/test_exercise_handlers.py
-    defined = {key for key in defined if not key.startswith(("exchanges.keep.", "exchanges.relaunch."))}  # content.phrase would also have raised
+    defined = {
+        key for key in defined if not key.startswith(("exchanges.keep.", "exchanges.relaunch."))
+    }  # content.phrase would also have raised
     assert defined - recording.used == set(), "phrases no response uses"
 
 
@@ -460,7 +472,9 @@ FIELDS = {
 
 
 def phrases(content: Content) -> dict[str, str]:
-    keys = leaf_keys(content.phrases["exercise"], "exercise") | leaf_keys(content.phrases["exchanges"], "exchanges")
+    keys = leaf_keys(content.phrases["exercise"], "exercise") | leaf_keys(
+        content.phrases["exchanges"], "exchanges"
+    )
     return {key: content.phrase(key) for key in keys}
 
 
@@ -496,7 +510,10 @@ def short_ways_into_the_floor(minutes: int) -> list[Outcome]:
         handle(short_state(Phase.REFLECTION, minutes, retried=True), Event.NO),
         handle(short_state(Phase.FLOOR, minutes, paused=True, round=1), Event.RESUME),
         handle(short_state(Phase.STOPPED, minutes, return_phase=Phase.FLOOR), Event.YES),
-        handle(short_state(Phase.FLOOR, minutes, exchange=len(ex.turn_blocks(minutes * 60)) - 1), Event.RESTART_TURN),
+        handle(
+            short_state(Phase.FLOOR, minutes, exchange=len(ex.turn_blocks(minutes * 60)) - 1),
+            Event.RESTART_TURN,
+        ),
     ]
     assert all(outcome.exercise.phase is Phase.FLOOR and outcome.entered for outcome in found)
     assert all(outcome.exercise.exchange == 0 for outcome in found)
@@ -508,25 +525,32 @@ def audio_clips(rendered: Rendered) -> int:
 
 
 @pytest.mark.parametrize("minutes", list(ex.FLOOR_MINUTES))
-def test_a_short_exchange_turn_speaks_for_its_floor_over_all_its_responses(minutes: int, content: Content) -> None:
+def test_a_short_exchange_turn_speaks_for_its_floor_over_all_its_responses(
+    minutes: int, content: Content
+) -> None:
     floor = minutes * 60
     for outcome in short_ways_into_the_floor(minutes):
         speaking = 0.0
         exchanges = 0
         responses = 0
         while outcome.exercise.phase is Phase.FLOOR:
-            assert outcome.entered and outcome.timer is TimerAction.NONE
+            assert outcome.entered
+            assert outcome.timer is TimerAction.NONE
             rendered = render(outcome, content)
             parts = parts_of(rendered)
             speaking += speaking_time(rendered.speech.ssml())
             exchanges += parts.count(Sound("chime"))
             responses += 1
-            assert rendered.speech.seconds() <= ex.RESPONSE_LIMIT_SECONDS, (minutes, rendered.speech.seconds())
+            assert rendered.speech.seconds() <= ex.RESPONSE_LIMIT_SECONDS, (
+                minutes,
+                rendered.speech.seconds(),
+            )
             assert audio_clips(rendered) <= ex.AUDIO_CLIP_LIMIT
             assert longest_break(rendered.speech.ssml()) <= MAX_BREAK_SECONDS
             assert parts.count(Sound("end")) == 1
             assert ends_with_prompt(rendered, outcome.exercise, content)
-            assert not rendered.ends_session and rendered.reprompt
+            assert not rendered.ends_session
+            assert rendered.reprompt
             outcome = handle(outcome.exercise, Event.NEXT)
         assert abs(speaking - floor) <= TOLERANCE * floor, (minutes, speaking)
         assert exchanges >= 2
@@ -548,7 +572,9 @@ def test_each_exchange_is_a_chunk_a_chime_and_a_mirroring_window(content: Conten
     assert spoken(rendered).endswith("Mary Ann Beth, if Jean Luc Paul got it, say next, and go on.")
 
 
-def test_every_reachable_response_stays_within_the_audio_clip_limit(outcomes: list[Outcome], content: Content) -> None:
+def test_every_reachable_response_stays_within_the_audio_clip_limit(
+    outcomes: list[Outcome], content: Content
+) -> None:
     assert max(audio_clips(render(outcome, content)) for outcome in outcomes) <= ex.AUDIO_CLIP_LIMIT
 
 
@@ -584,14 +610,17 @@ def test_ground_rules_are_grouped_and_about_thirty_seconds(content: Content) -> 
         assert group in rules
     assert 20 <= duration([Text(rules)]) <= 35
     swap = content.phrase("exchanges.exchange.roles_swap", speaker="A", listener="B", floor="two minutes")
-    assert swap.count(".") == 1 and "speaks" in swap and "listens" in swap
+    assert swap.count(".") == 1
+    assert "speaks" in swap
+    assert "listens" in swap
 
 
 def test_without_names_the_coin_flip_says_how_roles_are_named(content: Content) -> None:
     unnamed = Exercise(phase=Phase.FIRST_SPEAKER)
     flipped = handle(unnamed, Event.COIN_FLIP, rng=random.Random(1))
     text = spoken(render(flipped, content))
-    assert "nearer to me goes first" in text and "the first speaker" in text
+    assert "nearer to me goes first" in text
+    assert "the first speaker" in text
     floor = render(handle(replace(flipped.exercise, phase=Phase.RULES), Event.NEXT), content)
     assert spoken(floor).startswith("the first speaker, you have the floor first")
 

@@ -40,11 +40,11 @@ REFLECTION_MIN_SECONDS = 30
 REFLECTION_MAX_SECONDS = 60
 NAME_MAX_CHARS = 30
 NAME_MAX_WORDS = 3
-# Short exchanges (the default; README "Turns in short exchanges"): PREP's Speaker says two or three sentences,
-# the Listener says them back, then the Speaker goes on. Two or three spoken sentences are 40 to 75 words, about
-# 20 to 30 s at 150 words a minute, so a speaking chunk is 30 s; the mirror ("what I'm hearing is... did I get
-# that?") is shorter than what it mirrors, so its window is 20 s. A turn's speaking time is its floor time, in
-# chunks: a two-minute floor holds four exchanges, a one-minute floor two.
+# Short exchanges (the default; README "Turns in short exchanges"): PREP's Speaker says two or three
+# sentences, the Listener says them back, then the Speaker goes on. Two or three spoken sentences are 40 to
+# 75 words, about 20 to 30 s at 150 words a minute, so a speaking chunk is 30 s; the mirror ("what I'm
+# hearing is... did I get that?") is shorter than what it mirrors, so its window is 20 s. A turn's speaking
+# time is its floor time, in chunks: a two-minute floor holds four exchanges, a one-minute floor two.
 CHUNK_SECONDS = 30
 MIRROR_SECONDS = 20
 # Planning allowance for the chimes and the two short cues of one exchange ("Alex, say it back." / "Go on.").
@@ -53,11 +53,83 @@ MISSED_SECONDS = 30  # the speaker's window to say what was missed, when they di
 _STATE_VERSION = 2
 # Words that are not first names, though a name slot may hear them ("I'm nervous", "we're not sure").
 NOT_NAMES = frozenset(
-    """nervous crying cry upset sad angry mad scared afraid worried anxious tired fine okay ok good bad sorry
-    confused unsure sure not nobody someone everyone me you him her them us we both neither yes no yeah nope
-    next skip pass help stop what hello hi um uh er hmm dunno maybe whatever partner husband wife boyfriend
-    girlfriend here ready happy hurt lonely hungry stressed frustrated annoyed jealous ashamed embarrassed
-    sick alright don't know i""".split()
+    [
+        "nervous",
+        "crying",
+        "cry",
+        "upset",
+        "sad",
+        "angry",
+        "mad",
+        "scared",
+        "afraid",
+        "worried",
+        "anxious",
+        "tired",
+        "fine",
+        "okay",
+        "ok",
+        "good",
+        "bad",
+        "sorry",
+        "confused",
+        "unsure",
+        "sure",
+        "not",
+        "nobody",
+        "someone",
+        "everyone",
+        "me",
+        "you",
+        "him",
+        "her",
+        "them",
+        "us",
+        "we",
+        "both",
+        "neither",
+        "yes",
+        "no",
+        "yeah",
+        "nope",
+        "next",
+        "skip",
+        "pass",
+        "help",
+        "stop",
+        "what",
+        "hello",
+        "hi",
+        "um",
+        "uh",
+        "er",
+        "hmm",
+        "dunno",
+        "maybe",
+        "whatever",
+        "partner",
+        "husband",
+        "wife",
+        "boyfriend",
+        "girlfriend",
+        "here",
+        "ready",
+        "happy",
+        "hurt",
+        "lonely",
+        "hungry",
+        "stressed",
+        "frustrated",
+        "annoyed",
+        "jealous",
+        "ashamed",
+        "embarrassed",
+        "sick",
+        "alright",
+        "don't",
+        "know",
+        "i",
+    ]
 )
 
 
@@ -263,7 +335,9 @@ class Exercise:
     timer_running: bool = False  # a timer floor is in progress (the session has ended)
     long_turns: bool = False  # one uninterrupted block per turn ("no interruptions") instead of exchanges
     exchange: int = 0  # in a short-exchange floor: which of the turn's responses (turn_blocks) plays next
-    readback: bool = False  # in CONFIRM_NAMES: names just given, read back once ("Sam and Alex, is that right?")
+    readback: bool = (
+        False  # in CONFIRM_NAMES: names just given, read back once ("Sam and Alex, is that right?")
+    )
     restart_offer: bool = False  # "start over" was said: waiting for yes (restart) or no (carry on)
 
     def __post_init__(self) -> None:
@@ -323,11 +397,14 @@ class Exercise:
         return sum(self.blocks[self.exchange :]) * CHUNK_SECONDS
 
     def turn_seconds(self) -> int:
-        """A whole turn as planned: speaking, mirror windows, frame, the end-of-turn summary and its question."""
+        """A whole turn as planned: speaking, mirror windows, frame, the end-of-turn summary, its question."""
         chunks = 0 if self.long_turns else sum(self.blocks)
         frame = 30 * len(self.blocks) + 20
-        return self.floor_seconds + chunks * (MIRROR_SECONDS + EXCHANGE_FRAME_SECONDS) + frame + (
-            reflection_seconds(self.floor_seconds) + 20
+        return (
+            self.floor_seconds
+            + chunks * (MIRROR_SECONDS + EXCHANGE_FRAME_SECONDS)
+            + frame
+            + (reflection_seconds(self.floor_seconds) + 20)
         )
 
     def total_seconds(self) -> int:
@@ -349,7 +426,7 @@ class Exercise:
         if phase is Phase.REFLECTION:
             return summary + later_turns + ending
         done_fraction = 1 - self.speaking_left() / self.floor_seconds
-        this_turn = int(round((self.turn_seconds() - summary) * (1 - done_fraction))) + summary
+        this_turn = round((self.turn_seconds() - summary) * (1 - done_fraction)) + summary
         return this_turn + later_turns + ending
 
     def to_dict(self) -> dict[str, Any]:
@@ -478,7 +555,9 @@ def _check(exercise: Exercise) -> None:
         raise InvalidState("a timer runs only during a permitted timer floor")
     if isinstance(exercise.exchange, bool) or not isinstance(exercise.exchange, int):
         raise InvalidState(f"bad exchange {exercise.exchange!r}")
-    if exercise.exchange and (resumable not in (Phase.FLOOR, None) or exercise.exchange >= len(exercise.blocks)):
+    if exercise.exchange and (
+        resumable not in (Phase.FLOOR, None) or exercise.exchange >= len(exercise.blocks)
+    ):
         raise InvalidState(f"exchange {exercise.exchange!r} outside a short-exchange floor")
     if exercise.exchange < 0:
         raise InvalidState("negative exchange")
@@ -813,6 +892,7 @@ def _take_names(exercise: Exercise, value: Any, *, keep: Exercise | None = None)
 def _first_speaker_phase(exercise: Exercise, event: Event, value: Any, rng: random.Random | None) -> Outcome:
     if event is Event.FIRST_SPEAKER:
         name, pronoun = value if isinstance(value, tuple) and len(value) == 2 else (value, None)
+        chosen: int | None
         if name is None and pronoun:
             if all(exercise.names):  # "I'll start": I can't tell voices apart, so ask which of them
                 return Outcome(exercise, Happened.WHICH_SPEAKER)

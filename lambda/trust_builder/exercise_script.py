@@ -136,7 +136,9 @@ def _answer(happened: Happened, state: Exercise, say: _Sayer) -> str:
         return say(f"whose_turn.{kind}")
     if happened is Happened.TIME_LEFT:
         return say(f"time_left.{kind}")
-    return say("how_long.over" if kind == "over" else "how_long.setup" if kind == "setup" else "how_long.going")
+    return say(
+        "how_long.over" if kind == "over" else "how_long.setup" if kind == "setup" else "how_long.going"
+    )
 
 
 def resume_offer(exercise: Exercise, content: Phrases) -> str:
@@ -221,7 +223,9 @@ class _Sayer:
         if seconds <= 105:
             return self.content.phrase("exchanges.span.one_and_half")
         minutes = min(60, max(2, int(seconds / 60 + 0.5)))
-        return self.content.phrase("exchanges.span.minutes", count=self.content.phrase(f"exchanges.count.{minutes}"))
+        return self.content.phrase(
+            "exchanges.span.minutes", count=self.content.phrase(f"exchanges.count.{minutes}")
+        )
 
     def __call__(self, key: str, **extra: str) -> str:
         values = {**self.fields, **extra}
@@ -326,12 +330,19 @@ def _seconds_to_say(text: str) -> float:
 
 def speaking_time(speech: Speech | str | list[Part]) -> float:
     """Seconds of speaking chunks in a response: from each start sound to the next sound, added up."""
-    parts = parse_ssml(speech) if isinstance(speech, str) else speech.parts if isinstance(speech, Speech) else speech
+    parts = (
+        parse_ssml(speech)
+        if isinstance(speech, str)
+        else speech.parts
+        if isinstance(speech, Speech)
+        else speech
+    )
     total = 0.0
     for index, part in enumerate(parts):
         if part == Sound("start"):
             following = next(
-                (later for later in range(index + 1, len(parts)) if isinstance(parts[later], Sound)), len(parts)
+                (later for later in range(index + 1, len(parts)) if isinstance(parts[later], Sound)),
+                len(parts),
             )
             total += duration(parts[index + 1 : following])
     return total

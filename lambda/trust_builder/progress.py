@@ -168,7 +168,8 @@ def merge(base: Progress | None, ours: Progress, theirs: Progress) -> Progress:
     - sets (steps_heard, details_heard): theirs plus what this session added (ours - base); with no reset
       on either side that is the union of ours and theirs.
     - counters (exercises_completed, restarts): theirs + what this session added (ours - base, never < 0).
-    - scalars (names, current_step, floor_minutes, turn_style, unfinished_exercise, timer_id, reminder_id): ours if this session
+    - scalars (names, current_step, floor_minutes, turn_style, unfinished_exercise, timer_id,
+      reminder_id): ours if this session
       changed the value relative to base, else theirs (the other device's change is
       kept when we did not touch it).
     - dates: last_visit and last_exercise_date take the later date; first_visit the earlier one (it is the

@@ -31,7 +31,7 @@ from trust_builder.alexa import (
     today,
 )
 from trust_builder.content import DEFAULT_LOCALE
-from trust_builder.exercise import Event, Exercise, Happened, InvalidState, Outcome, Phase, TimerAction
+from trust_builder.exercise import Event, Exercise, Happened, InvalidState, Outcome, TimerAction
 from trust_builder.exercise import begin as begin_exercise
 from trust_builder.exercise import handle as exercise_event
 from trust_builder.speech import Sound, Speech, duration
@@ -120,7 +120,9 @@ def _event_value(handler_input: HandlerInput, event: Event):
         # "me", "he": a resolved Speaker value. An unresolved one ("Sam goes first" heard as {speaker} goes
         # first) is a name, as Alexa passes any words it hears in a custom slot.
         pronoun = slot_id(handler_input, "speaker")
-        name = slot_text(handler_input, "firstName") or (None if pronoun else slot_text(handler_input, "speaker"))
+        name = slot_text(handler_input, "firstName") or (
+            None if pronoun else slot_text(handler_input, "speaker")
+        )
         return (name, pronoun)
     if event is Event.FLOOR_TIME:
         return slot_number(handler_input, "minutes")
@@ -226,9 +228,11 @@ def _note_timed_part(handler_input: HandlerInput, outcome: Outcome, speech: Spee
 def _has_played(handler_input: HandlerInput) -> bool:
     """Whether the timed part of the last response has played to its end sound."""
     until = session(handler_input).get(TIMED_UNTIL)
+    if not isinstance(until, str):
+        return False
     try:
-        return bool(until) and now(handler_input) >= datetime.fromisoformat(until)
-    except (TypeError, ValueError):
+        return now(handler_input) >= datetime.fromisoformat(until)
+    except ValueError:
         return False
 
 
