@@ -390,6 +390,8 @@ def test_every_phrase_used_exists_and_every_phrase_is_used(outcomes: list[Outcom
         render(outcome, recording)
         if outcome.happened is Happened.HELP:
             render(outcome, recording, played=True)  # help after the timed part has played
+        if outcome.completed:
+            render(outcome, recording, offer_reminder=True)
     for each in states:
         script.resume_offer(each, recording)
         script.describe_phase(each, recording)

@@ -35,6 +35,8 @@ CUSTOM_INTENTS = {
     "WhoseTurnIntent": {},
     "TimeLeftIntent": {},
     "HowLongIntent": {},
+    "ReminderIntent": {"day": "AMAZON.DayOfWeek", "time": "AMAZON.TIME"},
+    "StopRemindersIntent": {},
     "CoinFlipIntent": {},
     "FloorTimeIntent": {"minutes": "AMAZON.NUMBER"},
     "SkipRulesIntent": {},

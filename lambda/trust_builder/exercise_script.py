@@ -65,11 +65,14 @@ _ACKNOWLEDGED = frozenset(Happened) - {
 }
 
 
-def render(outcome: Outcome, content: Phrases, *, played: bool = False) -> Rendered:
+def render(
+    outcome: Outcome, content: Phrases, *, played: bool = False, offer_reminder: bool = False
+) -> Rendered:
     """The response for an outcome: an acknowledgement, then the phase's entry, repeat, help or prompt.
 
     `played`: the timed part of the phase the couple is in has fully played (its end sound has passed), so
-    help describes what comes next rather than a floor that has ended."""
+    help describes what comes next rather than a floor that has ended. `offer_reminder`: a completed
+    exercise offers the weekly practice reminder (the household has none yet)."""
     state = outcome.exercise
     say = _Sayer(state, content)
     speech = Speech()
@@ -87,6 +90,8 @@ def render(outcome: Outcome, content: Phrases, *, played: bool = False) -> Rende
         speech.say(say("floor.time_up"))
     elif outcome.entered:
         _entry(state, say, speech)
+        if state.phase is Phase.DONE and offer_reminder:
+            speech.say(say("offer.reminder"))
         if outcome.timer is ex.TimerAction.ASK_PERMISSION:
             # Alexa's consent question follows; the handler drops this reprompt when it sends AskFor.
             return Rendered(speech, Speech(say.reprompt()), False)

@@ -183,7 +183,9 @@ def _respond(handler_input: HandlerInput, outcome: Outcome, *, played: bool = Fa
     attributes[MODE] = replies.MENU if state.is_over or outcome.ends_session else replies.EXERCISE
     saved = _checkpoint(handler_input, outcome, timer_id)
 
-    rendered = exercise_script.render(outcome, content, played=played)
+    progress = household.current(handler_input)
+    offer = outcome.completed and not (progress is not None and progress.reminder_id)
+    rendered = exercise_script.render(outcome, content, played=played, offer_reminder=offer)
     _note_timed_part(handler_input, outcome, rendered.speech)
     speech = rendered.speech
     if not saved:
