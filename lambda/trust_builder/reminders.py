@@ -110,8 +110,8 @@ _SPOKEN = re.compile(
 
 
 def _spoken_time(text: str) -> tuple[int, int] | None:
-    """A time as words or digits ("seven pm", "7:30 p m", "six in the evening"): AMAZON.TIME gives "19:00" on a
-    device, but a test console passes the words through."""
+    """A time as words or digits ("seven pm", "7:30 p m", "six in the evening"): AMAZON.TIME gives "19:00"
+    on a device, but a test console passes the words through."""
     match = _SPOKEN.fullmatch(text.strip().lower())
     if match is None:
         return None
