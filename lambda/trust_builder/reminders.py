@@ -12,6 +12,7 @@ Uses the same bounded API client as the timers (trust_builder.timers.BoundedApiC
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from typing import Any, Literal, cast
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import PermissionStatus, RequestEnvelope
 from ask_sdk_model.interfaces.connections import ConnectionsResponse, SendRequestDirective
-from ask_sdk_model.services import ApiResponse, ServiceException
+from ask_sdk_model.services import ApiClientRequest, ApiResponse, ServiceException
 from ask_sdk_model.services.reminder_management import (
     AlertInfo,
     PushNotification,
@@ -218,32 +219,39 @@ Found = Weekly | Literal[False] | None
 
 
 def read_weekly(handler_input: HandlerInput, reminder_id: str | None) -> Found:
-    """The stored reminder's weekly slot; None when it is gone (deleted in the app); False on error."""
-    service = _service(handler_input)
-    if not reminder_id or service is None:
-        return False if reminder_id else None
+    """The stored reminder's weekly slot; None when it is gone (deleted in the app); False on error.
+
+    Read through the SDK's own API client, but without its model: ask-sdk-model cannot deserialize a
+    GetReminderResponse (it looks for a module `reminder_management.alert_info_spoken_info` that it does not
+    ship), so the JSON body is read here."""
+    if not reminder_id:
+        return None
     try:
-        reminder = service.get_reminder(reminder_id)
-    except ServiceException as error:
-        if error.status_code == 404:
-            return None
-        logger.warning("reminder not read: HTTP %s", error.status_code)
-        return False
-    except Exception as error:
+        config = handler_input.service_client_factory.api_configuration
+        request = ApiClientRequest(
+            headers=[("Authorization", f"Bearer {config.authorization_value}")],
+            method="GET",
+            url=f"{config.api_endpoint}/v1/alerts/reminders/{reminder_id}",
+        )
+        response = config.api_client.invoke(request)
+    except Exception as error:  # no API client, a timeout, a refused connection
         logger.warning("reminder not read: %s", type(error).__name__)
         return False
-    trigger = getattr(reminder, "trigger", None)
-    scheduled = getattr(trigger, "scheduled_time", None)
-    recurrence = getattr(trigger, "recurrence", None)
-    days = getattr(recurrence, "by_day", None) or []
-    day = getattr(days[0], "value", days[0]) if days else None
-    codes = [code.value for code in _RECURRENCE_DAYS]
-    if day not in codes:
+    if response.status_code == 404:
+        return None
+    if response.status_code != 200:
+        logger.warning("reminder not read: HTTP %s", response.status_code)
         return False
-    if isinstance(scheduled, datetime):
-        return Weekly(codes.index(day), scheduled.hour, scheduled.minute)
-    match = re.search(r"T(\d\d):(\d\d)", scheduled) if isinstance(scheduled, str) else None
-    return Weekly(codes.index(day), int(match.group(1)), int(match.group(2))) if match else False
+    try:
+        trigger = json.loads(response.body or "{}").get("trigger") or {}
+        day = (trigger.get("recurrence") or {}).get("byDay", [None])[0]
+        match = re.search(r"T(\d\d):(\d\d)", str(trigger.get("scheduledTime")))
+    except (ValueError, AttributeError, IndexError, TypeError):
+        return False
+    codes = [code.value for code in _RECURRENCE_DAYS]
+    if day not in codes or match is None:
+        return False
+    return Weekly(codes.index(day), int(match.group(1)), int(match.group(2)))
 
 
 def delete(handler_input: HandlerInput, reminder_id: str | None) -> bool:
