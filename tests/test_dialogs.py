@@ -3,11 +3,15 @@ matcher, envelopes through the Lambda entry point, the real ASK SDK dispatch and
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
 import yaml
 from skill_harness import device, household_id, lambda_entry
+
+from tests.fake_alexa_api import FakeAlexaApi
+from trust_console import envelopes
 
 DIALOG_DIR = Path(__file__).parent / "dialogs"
 
@@ -19,9 +23,20 @@ def _dialogs():
 
 
 @pytest.mark.parametrize("dialog", list(_dialogs()))
-def test_dialog(dialog, tmp_path_factory):
+def test_dialog(dialog, tmp_path_factory, monkeypatch):
     handler = lambda_entry(tmp_path_factory.mktemp("data"))
-    echo = device(handler, household_id(dialog.get("household", "")))
+    with contextlib.ExitStack() as stack:
+        options = {}
+        if dialog.get("alexa_api"):  # a loopback HTTPS fake of Alexa's APIs, with the permissions listed
+            api = stack.enter_context(FakeAlexaApi(token=envelopes.LOCAL_ACCESS_TOKEN))
+            monkeypatch.setenv("REQUESTS_CA_BUNDLE", api.ca_file)
+            granted = {scope: "GRANTED" for scope in dialog.get("permissions", [])}
+            options = {"api_endpoint": api.url, "permissions": granted}
+        echo = device(handler, household_id(dialog.get("household", "")), **options)
+        _run(echo, dialog)
+
+
+def _run(echo, dialog):
     for number, turn in enumerate(dialog["turns"], start=1):
         said = turn["say"]
         result = echo.say(said) if said else echo.silence()

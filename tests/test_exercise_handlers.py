@@ -652,3 +652,55 @@ def test_long_turns_are_remembered_with_the_floor_time(handler) -> None:
     assert (item["turn_style"], item["floor_minutes"]) == ("long", 2)
     say(echo, "can we do short exchanges instead")
     assert stored_item(user)["turn_style"] == "short"
+
+
+# --- 6. practice reminders ------------------------------------------------------------------------
+
+REMINDERS = {"alexa::alerts:reminders:skill:readwrite": "GRANTED"}
+
+
+def test_a_reminder_stores_only_its_id_and_stop_deletes_it(handler, api) -> None:
+    user = household_id("reminder-stop")
+    echo = timer_device(handler, api, user, permissions=REMINDERS)
+    say(echo, "open trust builder", "remind us on Sunday at seven pm")
+    [reminder_id] = api.reminders
+    item = stored_item(user)
+    assert item["reminder_id"] == reminder_id
+    assert "sunday" not in json.dumps(item).lower(), "the day and time live with Alexa, not with us"
+    say(echo, "stop the reminders")
+    assert api.reminders == {}
+    assert stored_item(user)["reminder_id"] is None
+
+
+def test_forget_us_deletes_the_reminder(handler, api) -> None:
+    user = household_id("reminder-forget")
+    echo = timer_device(handler, api, user, permissions=REMINDERS)
+    say(echo, "open trust builder", "remind us on Monday at nine am", "forget us", "yes")
+    assert api.reminders == {}
+    assert stored_item(user) is None
+
+
+def test_a_new_reminder_replaces_the_old_one(handler, api) -> None:
+    echo = timer_device(handler, api, household_id("reminder-replace"), permissions=REMINDERS)
+    say(echo, "open trust builder", "remind us on Monday at nine am", "remind us on Friday at eight pm")
+    [only] = api.reminders.values()
+    assert only["trigger"]["recurrence"]["byDay"] == ["FR"]
+
+
+def test_a_failed_reminder_says_so_fault_injected(handler, api) -> None:
+    user = household_id("reminder-fail")
+    echo = timer_device(handler, api, user, permissions=REMINDERS)
+    api.fail_next(500)
+    turn = say(echo, "open trust builder", "remind us on Sunday at seven pm")
+    assert "couldn't set the reminder" in turn.speech_text
+    assert (stored_item(user) or {}).get("reminder_id") is None
+
+
+def test_a_reminder_consent_answer_without_the_day_asks_again(handler, api) -> None:
+    echo = timer_device(handler, api, household_id("reminder-consent"))
+    say(echo, "open trust builder")
+    request = envelopes.connections_response(
+        "ACCEPTED", "alexa::alerts:reminders:skill:readwrite", token="trust-builder-reminder-consent"
+    )
+    turn = checked(echo.send(request))
+    assert "Tell me again" in turn.speech_text

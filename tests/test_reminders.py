@@ -49,7 +49,8 @@ def in_skill(api: FakeAlexaApi, action: Any) -> Any:
 
 def test_create_posts_a_weekly_scheduled_absolute_reminder(api: FakeAlexaApi) -> None:
     result = create(api)
-    assert result.ok and result.reason == "created"
+    assert result.ok
+    assert result.reason == "created"
     [sent] = [r for r in api.requests if r.method == "POST"]
     assert sent.path == REMINDERS_PATH
     assert sent.headers["authorization"] == f"Bearer {api.token}"
@@ -101,7 +102,8 @@ def test_create_maps_http_failures_fault_injected(api: FakeAlexaApi, status: int
 def test_create_gives_up_on_a_slow_api_fault_injected(api: FakeAlexaApi) -> None:
     api.delay_next(5.0)
     result = create(api, client=BoundedApiClient(timeout=(0.5, 0.5)))
-    assert not result.ok and result.reason == "error"
+    assert not result.ok
+    assert result.reason == "error"
 
 
 def test_delete_and_read_report_failures_fault_injected(api: FakeAlexaApi) -> None:
