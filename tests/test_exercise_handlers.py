@@ -703,4 +703,4 @@ def test_a_reminder_consent_answer_without_the_day_asks_again(handler, api) -> N
         "ACCEPTED", "alexa::alerts:reminders:skill:readwrite", token="trust-builder-reminder-consent"
     )
     turn = checked(echo.send(request))
-    assert "Tell me again" in turn.speech_text
+    assert "tell me again" in turn.speech_text
