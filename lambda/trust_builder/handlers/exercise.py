@@ -42,8 +42,6 @@ STATE = "exercise"  # session attribute: the exercise as plain data
 TIMED_UNTIL = "timed_until"
 # Mode: "no" to the resume offer asks whether to keep the unfinished exercise for later or let it go.
 KEEP_OFFER = "exercise_keep_offer"
-# Mode: a timer relaunched the skill after its exercise had ended; "yes" starts a new one.
-OFFER_NEW = "exercise_offer_new"
 
 INTENT_EVENTS = {
     "NamesIntent": Event.NAMES,
