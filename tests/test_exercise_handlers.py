@@ -704,3 +704,30 @@ def test_a_reminder_consent_answer_without_the_day_asks_again(handler, api) -> N
     )
     turn = checked(echo.send(request))
     assert "tell me again" in turn.speech_text
+
+
+def test_how_long_at_the_menu_answers_from_the_households_floor_time(handler) -> None:
+    user = household_id("how-long-menu")
+    echo = device(handler, user)
+    say(echo, "open trust builder", "start the listening exercise", "Sam and Alex", "yes", "Sam goes first")
+    say(echo, "give us three minutes each", "list the steps")
+    turn = say(echo, "how long does this take")
+    assert "With three minutes of speaking each, the whole exercise takes about" in turn.speech_text
+    assert "pick up" in turn.speech_text  # the unfinished exercise is offered after the answer
+    fresh = say(
+        device(handler, household_id("how-long-new")), "open trust builder", "how long does this take"
+    )
+    assert "With two minutes of speaking each" in fresh.speech_text
+    assert "Sam will have the floor first" in say(echo, "no", "yes", "whose turn is it").speech_text
+    assert "no listening exercise going on" in say(echo, "no", "no", "whose turn is it").speech_text
+
+
+def test_names_can_be_changed_at_the_menu(handler) -> None:
+    user = household_id("names-menu")
+    echo = device(handler, user)
+    turn = say(echo, "open trust builder", "call us Sam and Alix")
+    assert "I'll call you Sam and Alix" in turn.speech_text
+    assert stored_item(user)["names"] == ["Sam", "Alix"]
+    assert "call us" in say(echo, "that's not my name").speech_text
+    say(echo, "call us nervous and upset")
+    assert stored_item(user)["names"] == ["Sam", "Alix"]

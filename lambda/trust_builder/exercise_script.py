@@ -131,6 +131,11 @@ def _ack_key(outcome: Outcome) -> str:
 _ANSWERS = frozenset({Happened.WHOSE_TURN, Happened.TIME_LEFT, Happened.HOW_LONG})
 
 
+def answer(happened: Happened, exercise: Exercise, content: Phrases) -> str:
+    """ "Whose turn", "time left" or "how long" about an exercise, without its prompt (for the menu)."""
+    return _answer(happened, exercise, _Sayer(exercise, content))
+
+
 def _answer(happened: Happened, state: Exercise, say: _Sayer) -> str:
     """ "Whose turn is it", "how much time is left", "how long does this take", from the state."""
     phase = state.resumable_phase

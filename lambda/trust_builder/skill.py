@@ -46,6 +46,8 @@ def build_skill_builder(
         exercise.StartExerciseHandler(),
         reminders.ReminderHandler(),
         reminders.StopRemindersHandler(),
+        exercise.ExerciseQuestionOutsideHandler(),
+        exercise.NamesOutsideHandler(),
         safety.ProfessionalHelpHandler(),
         household.ConfirmStartOverHandler(),
         household.ConfirmForgetHandler(),

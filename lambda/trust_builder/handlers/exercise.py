@@ -31,9 +31,19 @@ from trust_builder.alexa import (
     today,
 )
 from trust_builder.content import DEFAULT_LOCALE
-from trust_builder.exercise import Event, Exercise, Happened, InvalidState, Outcome, TimerAction
+from trust_builder.exercise import (
+    Event,
+    Exercise,
+    Happened,
+    InvalidState,
+    Outcome,
+    TimerAction,
+    clean_name,
+    is_not_a_name,
+)
 from trust_builder.exercise import begin as begin_exercise
 from trust_builder.exercise import handle as exercise_event
+from trust_builder.exercise import start as new_exercise
 from trust_builder.speech import Sound, Speech, duration
 
 STATE = "exercise"  # session attribute: the exercise as plain data
@@ -470,3 +480,67 @@ class TimerConsentAnswerHandler(AbstractRequestHandler):
         answer = timers.consent_answer(handler_input.request_envelope)
         event = Event.TIMER_PERMISSION_GRANTED if answer == "ACCEPTED" else Event.TIMER_PERMISSION_DENIED
         return _respond(handler_input, exercise_event(state, event))
+
+
+QUESTIONS = {
+    "WhoseTurnIntent": Happened.WHOSE_TURN,
+    "TimeLeftIntent": Happened.TIME_LEFT,
+    "HowLongIntent": Happened.HOW_LONG,
+}
+
+
+class ExerciseQuestionOutsideHandler(AbstractRequestHandler):
+    """ "How long does this take" (and whose turn, time left) outside a running exercise: answered from the
+    unfinished exercise if there is one, else from a new one with the household's floor time and style."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return intent_name(handler_input) in QUESTIONS
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        content = content_for(handler_input)
+        happened = QUESTIONS[intent_name(handler_input) or ""]
+        unfinished = _stored_exercise(handler_input)
+        if unfinished is not None and not unfinished.is_over:
+            text = exercise_script.answer(happened, unfinished, content)
+            return offer_resume_after(handler_input, unfinished, text)
+        if happened is not Happened.HOW_LONG:
+            return replies.menu(handler_input, lead=Speech(content.phrase("exchanges.outside.none")))
+        progress = household.current(handler_input)
+        fresh = new_exercise(None, progress.floor_minutes if progress else None, _long(progress))
+        return replies.menu(handler_input, lead=Speech(exercise_script.answer(happened, fresh, content)))
+
+
+def _long(progress) -> bool:
+    return progress is not None and progress.turn_style == "long"
+
+
+def offer_resume_after(handler_input: HandlerInput, unfinished: Exercise, text: str) -> Response:
+    """An answer about the unfinished exercise, then the offer to pick it up."""
+    content = content_for(handler_input)
+    session(handler_input)[MODE] = replies.RESUME_OFFER
+    session(handler_input)[STATE] = unfinished.to_dict()
+    speech = Speech(text, exercise_script.resume_offer(unfinished, content))
+    return respond(handler_input, speech, Speech(content.phrase("speech.help.resume_offer")))
+
+
+class NamesOutsideHandler(AbstractRequestHandler):
+    """ "Call us Sam and Alex" or "that's not my name" outside the exercise: names are changeable any time."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return intent_name(handler_input) in ("NamesIntent", "WrongNameIntent")
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        content = content_for(handler_input)
+        if intent_name(handler_input) == "WrongNameIntent":
+            return replies.menu(handler_input, lead=Speech(content.phrase("exchanges.ack.wrong_name")))
+        heard = [slot_text(handler_input, "firstName"), slot_text(handler_input, "secondName")]
+        names = [clean_name(name) for name in heard]
+        usable = [name for name in names if name and not is_not_a_name(name)]
+        if len(usable) != 2 or usable[0].casefold() == usable[1].casefold():
+            lead = content.phrase("exchanges.outside.names_needed")
+            return replies.menu(handler_input, lead=Speech(lead))
+        saved = household.record(handler_input, lambda progress: progress.set_names(usable))
+        key = "exchanges.outside.names_set" if saved else "speech.storage.save_failed"
+        return replies.menu(
+            handler_input, lead=Speech(content.phrase(key, first=usable[0], second=usable[1]))
+        )
