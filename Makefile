@@ -4,13 +4,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PYTHONPATH := lambda:.
 
-.PHONY: run test lint typecheck serve bench models nlu clean
+.PHONY: run test lint typecheck serve bench models nlu content clean
 
 run: $(VENV)/.installed
 	@$(PY) -m trust_console $(ARGS)
 
 test: $(VENV)/.installed node_modules/.installed
 	@$(PY) scripts/build_models.py --check
+	@$(PY) scripts/build_content.py --check
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check --quiet .
 	@$(VENV)/bin/mypy
@@ -33,6 +34,14 @@ bench: $(VENV)/.installed node_modules/.installed
 
 models: $(VENV)/.installed
 	@$(PY) scripts/build_models.py
+
+# The project's own evaluation sets, scored by the matcher, end to end and a statistical stand-in.
+nlu: $(VENV)/.installed
+	@$(PY) scripts/nlu_eval.py $(ARGS)
+
+# After editing any locale TOML file: refresh the pre-parsed copy the skill reads at a cold start.
+content: $(VENV)/.installed
+	@$(PY) scripts/build_content.py
 
 $(VENV)/.installed: requirements-dev.txt lambda/requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed" or 0)'

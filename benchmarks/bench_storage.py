@@ -103,7 +103,7 @@ def hung_server_give_up_s() -> tuple[float, bool]:
         server.listen(16)  # the kernel completes handshakes; nothing ever reads or replies
         endpoint = f"http://127.0.0.1:{server.getsockname()[1]}"
         store = ProgressStore(
-            dynamo.DynamoDbProgressAdapter("t", dynamo.make_dynamodb_resource("us-east-1", endpoint))
+            dynamo.DynamoDbProgressAdapter("t", dynamo.make_dynamodb_client("us-east-1", endpoint))
         )
         start = time.perf_counter()
         result = store.load(envelope("amzn1.ask.account.HUNG"))
@@ -161,14 +161,14 @@ def main() -> None:
         return
     process, endpoint = started
     try:
-        resource = dynamo.make_dynamodb_resource("us-east-1", endpoint)
-        resource.meta.client.create_table(
+        client = dynamo.make_dynamodb_client("us-east-1", endpoint)
+        client.create_table(
             TableName="bench",
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
-        store = ProgressStore(dynamo.DynamoDbProgressAdapter("bench", resource))
+        store = ProgressStore(dynamo.DynamoDbProgressAdapter("bench", client))
         latency("DynamoDB (dynalite)", store)
         print(f"item size after {VISITS} visits (DynamoDB)   {item_size_after_visits(store):7d} bytes")
     finally:

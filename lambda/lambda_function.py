@@ -8,20 +8,36 @@ is set (as template.yaml does), otherwise the embedded SQLite default.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from ask_sdk_core.exceptions import AskSdkException
 
 from trust_builder import content
+from trust_builder.lazy_api_client import LazyBoundedApiClient
 from trust_builder.skill import build_skill_builder
 from trust_builder.speech import Speech
 from trust_builder.storage import adapter_from_env
-from trust_builder.timers import BoundedApiClient
 
 logging.getLogger().setLevel(logging.INFO)
 logger = logging.getLogger(__name__)
 
-_skill_handler = build_skill_builder(adapter_from_env(), api_client=BoundedApiClient()).lambda_handler()
+_skill_handler = build_skill_builder(adapter_from_env(), api_client=LazyBoundedApiClient()).lambda_handler()
+
+
+def _prime_for_snapshot() -> None:
+    """Under Lambda SnapStart, initialisation runs once, before the snapshot, and no request waits for it:
+    so load there what a cold start otherwise defers (the Timers API and its HTTP client, the content, the
+    help lines). No network call: a connection in the snapshot would be stale in every restored copy."""
+    import trust_builder.timers  # noqa: F401
+    from trust_builder import safety
+
+    content.load(None)
+    safety.help_line(None)
+
+
+if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":  # set by Lambda for SnapStart
+    _prime_for_snapshot()
 
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:

@@ -18,7 +18,11 @@ import pytest
 from ask_sdk_model import Context, RequestEnvelope, User
 from ask_sdk_model.interfaces.system import SystemState
 
-from trust_builder.storage.dynamodb_adapter import DynamoDbProgressAdapter, make_dynamodb_resource
+from trust_builder.storage.dynamodb_adapter import (
+    DynamoDbProgressAdapter,
+    make_dynamodb_client,
+    make_dynamodb_resource,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DYNALITE = ROOT / "node_modules" / ".bin" / "dynalite"
@@ -141,8 +145,15 @@ def dynalite_endpoint() -> Iterator[str]:
 
 @pytest.fixture
 def dynamodb_resource(dynalite_endpoint: str) -> Any:
-    """A boto3 DynamoDB resource on dynalite, configured exactly as production's (timeouts, retries)."""
+    """A boto3 DynamoDB resource on dynalite (timeouts and retries as production's), for creating tables and
+    reading items back the way boto3 code (and the skill before botocore) reads them."""
     return make_dynamodb_resource(REGION, dynalite_endpoint)
+
+
+@pytest.fixture
+def dynamodb_client(dynalite_endpoint: str) -> Any:
+    """A botocore DynamoDB client on dynalite, built exactly as production builds it (adapter_from_env)."""
+    return make_dynamodb_client(REGION, dynalite_endpoint)
 
 
 def create_progress_table(resource: Any) -> str:
@@ -166,8 +177,8 @@ def dynamodb_table(dynamodb_resource: Any) -> Iterator[str]:
 
 
 @pytest.fixture
-def dynamodb_adapter(dynamodb_resource: Any, dynamodb_table: str) -> DynamoDbProgressAdapter:
-    return DynamoDbProgressAdapter(dynamodb_table, dynamodb_resource)
+def dynamodb_adapter(dynamodb_client: Any, dynamodb_table: str) -> DynamoDbProgressAdapter:
+    return DynamoDbProgressAdapter(dynamodb_table, dynamodb_client)
 
 
 @pytest.fixture
@@ -231,9 +242,9 @@ def request_counter_class() -> type[DynamoDbRequestCounter]:
 
 
 @pytest.fixture
-def dynamodb_request_counter(dynamodb_resource: Any, dynamodb_table: str) -> Iterator[DynamoDbRequestCounter]:
-    """A counter attached to the `dynamodb_resource` fixture's client, after the table was created (so it
-    starts at zero). Attach it to other clients with `.attach(resource_or_adapter)`."""
-    counter = DynamoDbRequestCounter().attach(dynamodb_resource)
+def dynamodb_request_counter(dynamodb_client: Any, dynamodb_table: str) -> Iterator[DynamoDbRequestCounter]:
+    """A counter attached to the `dynamodb_client` fixture's client (the `dynamodb_adapter` fixture's), after
+    the table was created (so it starts at zero). Attach it to others with `.attach(client_or_adapter)`."""
+    counter = DynamoDbRequestCounter().attach(dynamodb_client)
     yield counter
     counter.detach()

@@ -2,7 +2,10 @@
 
 Fidelity is checked against a table of the article's points, written here from
 shared/seed/trust-issues-article.txt: each point is a set of alternative keyword stems (case-insensitive
-regexes), and the text must match at least one alternative for every point.
+regexes), and the text must match at least one alternative for every point. A step's points must appear in
+its summary or its detail (together what a couple hears); the summary alone must carry the step's core.
+Issue 8's safety points (forgiveness never means accepting harm, no couples counseling where one partner is
+afraid, the hedges the article makes) are required points too, and what they replaced is checked absent.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ STEP_IDS = [
 
 INTRO_MAX_WORDS = 75
 SUMMARY_MAX_WORDS = 75  # about 30 seconds at 150 words a minute
-DETAIL_MAX_WORDS = 160
+DETAIL_MAX_WORDS = 110  # "tell me more" adds to the summary, in well under a minute
 CLOSING_MAX_WORDS = 100
 TITLE_MAX_WORDS = 8
 SENTENCE_MAX_WORDS = 30
@@ -62,7 +65,7 @@ CLOSING_POINTS: Points = {
     "healthier, more resilient partnership": (r"resilien", r"healthier"),
     "fragile but powerful": (r"fragile[^.]*powerful",),
     "healing takes time": (r"takes time", r"\btime\b"),
-    "worth the effort": (r"worth",),
+    "often worth the effort, not always": (r"often worth",),
     "acknowledge, be patient, work together": (r"patien",),
     "emerge stronger and more connected": (r"stronger",),
     "more than avoiding betrayal": (r"avoiding betrayal", r"not just[^.]*betray"),
@@ -72,7 +75,8 @@ CLOSING_POINTS: Points = {
     "both feel safe and supported": (r"safe[^.]*support",),
 }
 
-# Every point the article makes, step by step; each step's detail must carry all of them.
+# Every point the article makes, step by step (plus issue 8's); each step's summary and detail together
+# must carry all of them.
 DETAIL_POINTS: dict[str, Points] = {
     "acknowledge": {
         "admit the issue exists": (r"\badmit", r"acknowledg"),
@@ -100,6 +104,7 @@ DETAIL_POINTS: dict[str, Points] = {
         "abandonment": (r"abandon[^.]*(earlier|past|previous) relationship",),
         "childhood": (r"child",),
         "caregivers or family": (r"caregiver", r"parent", r"family"),
+        "family can shape trust, the article's hedge": (r"can shape",),
         "trauma or neglect": (r"trauma[^.]*neglect",),
         "a deep fear of betrayal or abandonment": (r"fear of being (betrayed|abandoned)",),
         "insecurity": (r"insecur",),
@@ -184,6 +189,9 @@ DETAIL_POINTS: dict[str, Points] = {
         "emotional healing": (r"heal emotionally", r"emotional healing"),
         "conflict resolution": (r"(through|resolv\w*) conflict", r"conflict resolution"),
         "a valuable resource": (r"valuable",),
+        "no couples counseling where one partner is afraid": (r"afraid of the other[^.]*not advised",),
+        "individual help instead": (r"individual help",),
+        "the help line instead": (r"help line",),
     },
     "patience": {
         "not rebuilt overnight": (r"overnight",),
@@ -209,11 +217,14 @@ DETAIL_POINTS: dict[str, Points] = {
         "of anger": (r"anger",),
         "and resentment": (r"resentment",),
         "for the one who broke trust": (r"broke the trust", r"broken trust", r"broke trust"),
-        "a sign of growth": (r"growth",),
+        "a sign of growth, as the article says": (r"forgiveness can be a sign of growth",),
         "and of commitment to rebuilding": (r"commitment",),
         "for the one who was hurt": (r"was hurt", r"been hurt"),
         "an essential step": (r"essential",),
-        "release the past": (r"release the past", r"let go of the past"),
+        "release the past": (r"releas\w* the past", r"let go of the past"),
+        "can't be rushed or demanded": (r"rushed or demanded",),
+        "never means accepting harm": (r"never means accepting harm",),
+        "or staying unsafe": (r"not safe", r"unsafe"),
         "move forward": (r"move forward", r"moving forward"),
     },
 }
@@ -244,6 +255,7 @@ SUMMARY_POINTS: dict[str, Points] = {
         "keep promises": (r"keep your (word|promises)",),
         "be open": (r"open|transparen",),
         "take responsibility": (r"apolog", r"own it"),
+        "not controlling": (r"without being controlling", r"not controlling"),
     },
     "boundaries": {
         "clear boundaries": (r"boundar",),
@@ -256,6 +268,7 @@ SUMMARY_POINTS: dict[str, Points] = {
         "when nothing improves": (r"not getting better", r"not improving"),
         "a therapist or counselor": (r"therapist", r"counsel"),
         "patterns and tools": (r"tools", r"pattern"),
+        "not where one partner is afraid": (r"afraid of the other[^.]*not advised",),
     },
     "patience": {
         "not overnight": (r"overnight",),
@@ -270,8 +283,21 @@ SUMMARY_POINTS: dict[str, Points] = {
         "not excusing": (r"excus",),
         "letting go of anger and resentment": (r"anger[^.]*resentment",),
         "move forward": (r"move forward", r"moving forward"),
+        "never accepting harm": (r"never means accepting harm",),
     },
 }
+
+# What issue 8 took out: words that read as "accept harm", or that overstate the article. (step id or
+# "closing", pattern, why)
+FORBIDDEN: tuple[tuple[str, str, str], ...] = (
+    ("consistency", r"nothing to hide", "the usual reason given for checking a partner's phone"),
+    ("root_causes", r"\bshapes\b", "the article hedges: family can shape how you trust"),
+    ("forgiveness", r"being forgiven", "the growth is the forgiver's, not proof the other has grown"),
+    ("forgiveness", r"was hurt[^.]*together|together[^.]*was hurt", "the hurt partner releases the past"),
+    ("closing", r"always worth", "the article's effort is often worth it, not always"),
+)
+# What "tell me more" adds that a summary does not: an example to say, or a way to start.
+ADDS_SOMETHING = (r"you might say", r"for example", r"to start", r"to begin", r"to find", r"place to start")
 
 # Letters, spaces and the punctuation a voice reads as pauses; anything else reads badly or needs escaping.
 SPEAKABLE = re.compile(r"[A-Za-z ,.?!':-]")
@@ -357,9 +383,20 @@ def test_summary_fits_about_thirty_seconds(content: Content, step_id: str) -> No
 
 
 @pytest.mark.parametrize("step_id", STEP_IDS)
-def test_detail_fits_its_budget_and_says_more_than_the_summary(content: Content, step_id: str) -> None:
+def test_detail_fits_its_budget(content: Content, step_id: str) -> None:
+    assert 0 < word_count(step(content, step_id).detail) <= DETAIL_MAX_WORDS
+
+
+def sentences(text: str) -> list[str]:
+    return [sentence.strip().lower() for sentence in re.split(r"(?<=[.?!])\s+", text) if sentence.strip()]
+
+
+@pytest.mark.parametrize("step_id", STEP_IDS)
+def test_detail_adds_what_the_summary_did_not_say(content: Content, step_id: str) -> None:
+    """No sentence of the detail repeats one of the summary, and it offers an example or a way to start."""
     chosen = step(content, step_id)
-    assert word_count(chosen.summary) < word_count(chosen.detail) <= DETAIL_MAX_WORDS
+    assert set(sentences(chosen.detail)) & set(sentences(chosen.summary)) == set()
+    assert any(re.search(pattern, chosen.detail, re.IGNORECASE) for pattern in ADDS_SOMETHING), chosen.detail
 
 
 # Fidelity to the article
@@ -373,9 +410,20 @@ def test_closing_keeps_the_article_conclusion_points(content: Content) -> None:
     assert missing_points(content.closing, CLOSING_POINTS) == []
 
 
+def heard(each: Step) -> str:
+    """All a couple hears of a step: its summary, then its detail."""
+    return f"{each.summary} {each.detail}"
+
+
 @pytest.mark.parametrize("step_id", STEP_IDS)
-def test_detail_keeps_every_point_the_article_makes(content: Content, step_id: str) -> None:
-    assert missing_points(step(content, step_id).detail, DETAIL_POINTS[step_id]) == []
+def test_summary_and_detail_keep_every_point_the_article_makes(content: Content, step_id: str) -> None:
+    assert missing_points(heard(step(content, step_id)), DETAIL_POINTS[step_id]) == []
+
+
+@pytest.mark.parametrize(("where", "pattern", "why"), FORBIDDEN)
+def test_what_issue_eight_took_out_stays_out(content: Content, where: str, pattern: str, why: str) -> None:
+    text = content.closing if where == "closing" else heard(step(content, where))
+    assert not re.search(pattern, text, re.IGNORECASE), why
 
 
 @pytest.mark.parametrize("step_id", STEP_IDS)
@@ -394,7 +442,7 @@ def test_fidelity_table_covers_every_step_with_enough_points() -> None:
 @pytest.mark.parametrize("step_id", STEP_IDS)
 def test_detail_points_are_specific_to_their_step(content: Content, step_id: str) -> None:
     """Most of a step's points are absent from the other steps, so the table cannot pass on generic words."""
-    others = " ".join(each.detail for each in content.steps if each.id != step_id)
+    others = " ".join(heard(each) for each in content.steps if each.id != step_id)
     points = DETAIL_POINTS[step_id]
     specific = missing_points(others, points)
     assert len(specific) >= len(points) // 3, f"only {specific} of {list(points)} are specific to {step_id}"
@@ -403,8 +451,8 @@ def test_detail_points_are_specific_to_their_step(content: Content, step_id: str
 @pytest.mark.parametrize("step_id", STEP_IDS)
 def test_removing_a_point_sentence_is_detected(content: Content, step_id: str) -> None:
     """Dropping the sentences that carry a specific point makes the fidelity check name that point."""
-    detail = step(content, step_id).detail
-    others = " ".join(each.detail for each in content.steps if each.id != step_id)
+    detail = heard(step(content, step_id))
+    others = " ".join(heard(each) for each in content.steps if each.id != step_id)
     points = DETAIL_POINTS[step_id]
     for name in missing_points(others, points):
         kept = [

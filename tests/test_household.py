@@ -15,7 +15,7 @@ from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from skill_harness import device, household_id
 
 from trust_builder.skill import build_skill_builder
-from trust_builder.storage.dynamodb_adapter import DynamoDbProgressAdapter
+from trust_builder.storage.dynamodb_adapter import DynamoDbProgressAdapter, from_attribute_value
 
 
 def _skill(adapter: AbstractPersistenceAdapter):
@@ -31,8 +31,10 @@ def _visit(handler, user_id: str, utterances: list[str]):
 
 
 def _stored(adapter: DynamoDbProgressAdapter, user_id: str) -> dict[str, Any]:
-    item = adapter.dynamodb.Table(adapter.table_name).get_item(Key={"id": user_id}, ConsistentRead=True)
-    return item.get("Item", {}).get("attributes", {})
+    item = adapter.client.get_item(
+        TableName=adapter.table_name, Key={"id": {"S": user_id}}, ConsistentRead=True
+    )
+    return from_attribute_value(item.get("Item", {}).get("attributes", {"M": {}}))
 
 
 @pytest.fixture

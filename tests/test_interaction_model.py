@@ -43,12 +43,29 @@ CUSTOM_INTENTS = {
     "TimeOutIntent": {},
     "SafetyIntent": {},
     "ProfessionalHelpIntent": {},
+    "FinishedIntent": {},
+    "FeelingIntent": {"feeling": "Feeling"},
+    "RelationshipQuestionIntent": {"question": "AMAZON.SearchQuery"},
+    "SuspicionIntent": {"claim": "AMAZON.SearchQuery"},
+    "WhatDoYouKnowIntent": {},
+    "AboutListeningIntent": {},
+    "AboutSkillIntent": {},
 }
+# The conversation's own intents: at least 30 varied samples each (issue 9).
+CONVERSATION_INTENTS = (
+    "FinishedIntent",
+    "FeelingIntent",
+    "RelationshipQuestionIntent",
+    "SuspicionIntent",
+    "WhatDoYouKnowIntent",
+    "AboutListeningIntent",
+    "AboutSkillIntent",
+)
 IMPORTANT_INTENTS = ("GoToStepIntent", "StartExerciseIntent", "SafetyIntent", "NamesIntent")
 BUILT_IN_INTENTS = {
     "AMAZON.YesIntent": (),
     "AMAZON.NoIntent": (),
-    "AMAZON.NextIntent": ("next step", "continue", "we're done", "done"),
+    "AMAZON.NextIntent": ("next step", "continue"),
     "AMAZON.PreviousIntent": ("go back", "previous step", "back"),
     "AMAZON.RepeatIntent": ("repeat the instructions", "say that again", "what did you say"),
     "AMAZON.HelpIntent": (),
@@ -59,6 +76,7 @@ BUILT_IN_INTENTS = {
     "AMAZON.StartOverIntent": (),
     "AMAZON.PauseIntent": (),
     "AMAZON.ResumeIntent": (),
+    "AMAZON.MoreIntent": (),
 }
 STEP_IDS = [
     "acknowledge",
@@ -187,6 +205,33 @@ def test_every_custom_intent_has_at_least_eight_samples(
     intents: dict[str, dict[str, Any]], name: str
 ) -> None:
     assert len(intents[name]["samples"]) >= 8
+
+
+@pytest.mark.parametrize("name", CONVERSATION_INTENTS)
+def test_conversation_intents_have_at_least_thirty_samples(
+    intents: dict[str, dict[str, Any]], name: str
+) -> None:
+    assert len(intents[name]["samples"]) >= 30
+
+
+def test_finishing_is_not_a_sample_of_next(intents: dict[str, dict[str, Any]]) -> None:
+    """A couple saying they are done must not hear the next step."""
+    nexts = {normalise(sample) for sample in intents["AMAZON.NextIntent"].get("samples", [])}
+    assert nexts.isdisjoint({"done", "we're done", "we are done", "we're finished"})
+    assert "we're done" in {normalise(sample) for sample in intents["FinishedIntent"]["samples"]}
+
+
+def test_search_query_samples_carry_words_around_the_slot(language_model: dict[str, Any]) -> None:
+    """Alexa rejects an AMAZON.SearchQuery sample that is the slot alone: ours always have carrier words."""
+    bare = [
+        (intent["name"], sample)
+        for intent in language_model["intents"]
+        for slot in intent.get("slots", [])
+        if slot["type"] == "AMAZON.SearchQuery"
+        for sample in intent.get("samples", [])
+        if f"{{{slot['name']}}}" in sample and len(SLOT_REFERENCE.sub("", sample).split()) < 2
+    ]
+    assert bare == []
 
 
 @pytest.mark.parametrize("name", IMPORTANT_INTENTS)

@@ -97,6 +97,8 @@ def _example(slot_type: str, model: dict, index: int) -> str:
         return "three"
     if slot_type == "AMAZON.FirstName":
         return ["sam", "alex"][index % 2]
+    if slot_type == "AMAZON.SearchQuery":
+        return "feel this way about the weekend"
     if slot_type == "AMAZON.Ordinal":
         return "second"
     if slot_type.startswith("AMAZON."):
@@ -293,7 +295,7 @@ def test_ordinary_words_are_not_names(matcher: Matcher, utterance: str) -> None:
         ("no thanks", "AMAZON.NoIntent"),
         ("next", "AMAZON.NextIntent"),
         ("skip", "AMAZON.NextIntent"),  # a sample the model adds
-        ("we're done", "AMAZON.NextIntent"),
+        ("we're done", "FinishedIntent"),
         ("go back", "AMAZON.PreviousIntent"),
         ("previous", "AMAZON.PreviousIntent"),
         ("repeat", "AMAZON.RepeatIntent"),
@@ -329,9 +331,7 @@ def test_a_model_sample_wins_over_a_built_in_phrasing() -> None:
 # --- fallback and normalisation ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "utterance", ["blah blah purple monkey", "what's the weather", "I feel safe", "sing a song"]
-)
+@pytest.mark.parametrize("utterance", ["blah blah purple monkey", "what's the weather", "sing a song"])
 def test_anything_else_is_the_fallback(matcher: Matcher, utterance: str) -> None:
     found = matcher.match_intent(utterance)
     assert (found.name, found.slots) == (FALLBACK, ())

@@ -24,7 +24,7 @@ from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 
 from trust_builder.progress import Progress
 from trust_builder.storage import LoadResult, ProgressStore, SqliteAdapter, WriteConflict
-from trust_builder.storage.dynamodb_adapter import DynamoDbProgressAdapter, make_dynamodb_resource
+from trust_builder.storage.dynamodb_adapter import DynamoDbProgressAdapter, make_dynamodb_client
 
 TODAY = date(2025, 3, 14)
 REGION = "us-east-1"
@@ -42,7 +42,7 @@ def new_device(request: pytest.FixtureRequest, tmp_path: Path):
         return lambda: SqliteAdapter(path)
     endpoint = request.getfixturevalue("dynalite_endpoint")
     table = request.getfixturevalue("dynamodb_table")
-    return lambda: DynamoDbProgressAdapter(table, make_dynamodb_resource(REGION, endpoint))
+    return lambda: DynamoDbProgressAdapter(table, make_dynamodb_client(REGION, endpoint))
 
 
 @pytest.fixture
@@ -280,7 +280,7 @@ class HttpFaults:
 @pytest.fixture
 def device_adapter(dynalite_endpoint, dynamodb_table) -> DynamoDbProgressAdapter:
     """A device's adapter with its own client, so faults injected into it leave the checking client clean."""
-    return DynamoDbProgressAdapter(dynamodb_table, make_dynamodb_resource(REGION, dynalite_endpoint))
+    return DynamoDbProgressAdapter(dynamodb_table, make_dynamodb_client(REGION, dynalite_endpoint))
 
 
 def read_back(dynamodb_adapter, envelope) -> dict[str, Any]:

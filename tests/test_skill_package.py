@@ -16,8 +16,9 @@ MODEL_PATH = ROOT / "interaction_models" / "en-US.json"
 TIMERS_SCOPE = "alexa::alerts:timers:skill:readwrite"
 OPEN_PHRASE = re.compile(r"^Alexa, open (?P<invocation>[a-z ]+)$")
 ASK_PHRASE = re.compile(r"^Alexa, ask (?P<invocation>[a-z ]+?) to (?P<tail>.+)$")
-LAMBDA_ARN = re.compile(r"^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+$")
-ENDPOINT_PLACEHOLDER = "arn:aws:lambda:REGION:ACCOUNT_ID:function:FUNCTION_NAME"
+# The "live" alias template.yaml publishes (AutoPublishAlias): the Alexa trigger's permission is on the alias.
+LAMBDA_ARN = re.compile(r"^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+:live$")
+ENDPOINT_PLACEHOLDER = "arn:aws:lambda:REGION:ACCOUNT_ID:function:FUNCTION_NAME:live"
 
 
 def load_json(path: Path) -> Any:
@@ -95,6 +96,7 @@ def test_custom_api_has_no_interfaces_and_a_clear_endpoint(manifest: dict[str, A
     assert custom["interfaces"] == []
     uri = custom["endpoint"]["uri"]
     assert uri == ENDPOINT_PLACEHOLDER or LAMBDA_ARN.match(uri)
+    assert manifest["events"]["endpoint"]["uri"] == uri  # skill events go through the same alias
 
 
 def test_there_are_three_example_phrases(en_us: dict[str, Any]) -> None:

@@ -79,6 +79,13 @@ SLOT_VALUES = {
     "AMAZON.NUMBER": ["3", "12", "0", "?"],
     "AMAZON.FirstName": ["Sam", "Alex", "terrified"],
     "StepTopic": ["forgiving", "bananas"],
+    "Feeling": ["jealous", "bananas"],
+    "AMAZON.SearchQuery": ["feel jealous all the time", "terrified"],
+}
+# Custom slot values that resolve (type -> value said -> (id, name)); any other value resolves to nothing.
+RESOLVED = {
+    "StepTopic": {"forgiving": ("forgiveness", "forgiveness")},
+    "Feeling": {"jealous": ("jealous", "jealous")},
 }
 
 
@@ -89,11 +96,10 @@ def _slot_variants(intent: dict) -> list[dict]:
     for slot in slots:
         for value in SLOT_VALUES.get(slot["type"], ["something"]):
             resolved = None
-            if slot["type"] == "StepTopic":
+            if slot["type"] in RESOLVED:
+                known = RESOLVED[slot["type"]].get(value)
                 resolved = envelopes.resolutions(
-                    envelopes.LOCAL_SKILL_ID,
-                    "StepTopic",
-                    [("forgiveness", "forgiveness")] if value == "forgiving" else [],
+                    envelopes.LOCAL_SKILL_ID, slot["type"], [known] if known else []
                 )
             filled = {other["name"]: envelopes.slot(other["name"]) for other in slots}
             filled[slot["name"]] = envelopes.slot(slot["name"], value, resolved=resolved)
@@ -115,6 +121,14 @@ def _requests() -> list[tuple[str, dict]]:
 
 
 REQUESTS = _requests()
+
+
+def _repeats_word_for_word(attributes: dict, label: str, body: dict) -> bool:
+    """Outside the exercise, only "repeat" may say the previous response again exactly."""
+    if attributes.get("mode") == "exercise" or label == "AMAZON.RepeatIntent":
+        return False
+    last = (attributes.get("last") or {}).get("speech")
+    return last is not None and (body.get("outputSpeech") or {}).get("ssml") == last
 
 
 @pytest.mark.parametrize("state", list(STATES))
@@ -146,6 +160,8 @@ def test_every_intent_in_state_gives_a_valid_response(state, tmp_path_factory):
         body = response.get("response") or {}
         if request["type"] == "IntentRequest" and not body.get("outputSpeech") and not body.get("directives"):
             problems.append("an intent got no speech")
+        if _repeats_word_for_word(attributes, label, body):
+            problems.append("the response repeats the previous one word for word")
         if problems:
             failures.append(f"{label}: {problems}")
     assert failures == [], f"in state {state!r}:\n" + "\n".join(failures)

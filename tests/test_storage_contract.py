@@ -211,13 +211,13 @@ def test_dynamodb_item_written_before_versioning_counts_as_version_one(
 
 
 def test_dynamodb_adapter_builds_without_a_region_in_the_environment(dynalite_endpoint) -> None:
-    # ask_sdk_dynamodb.adapter builds a boto3 resource at import time and fails without a region: a fresh
-    # interpreter shows our lazy import copes, and leaves the environment as it found it.
+    # The region comes from the argument alone (ask_sdk_dynamodb.adapter, no longer used, failed without one
+    # in the environment): a fresh interpreter shows it, and that the environment is left as it was.
     script = (
         "import os\n"
-        "from trust_builder.storage.dynamodb_adapter import DynamoDbProgressAdapter, make_dynamodb_resource\n"
-        f"resource = make_dynamodb_resource('eu-west-1', {dynalite_endpoint!r})\n"
-        "adapter = DynamoDbProgressAdapter('t', resource)\n"
+        "from trust_builder.storage.dynamodb_adapter import DynamoDbProgressAdapter, make_dynamodb_client\n"
+        f"client = make_dynamodb_client('eu-west-1', {dynalite_endpoint!r})\n"
+        "adapter = DynamoDbProgressAdapter('t', client)\n"
         "assert 'AWS_DEFAULT_REGION' not in os.environ\n"
         "print(adapter.dynamodb.meta.client.meta.region_name)\n"
     )

@@ -159,10 +159,22 @@ def test_deployer_facing_outputs(template: dict[str, Any], table: tuple[str, dic
     (function_name,) = resources_of_type(template, "AWS::Serverless::Function")
     outputs = {name: output["Value"] for name, output in template["Outputs"].items()}
     assert outputs == {
-        "SkillEndpoint": {"Fn::GetAtt": [function_name, "Arn"]},
+        "SkillEndpoint": {"Ref": f"{function_name}.Alias"},  # the alias the Alexa trigger is attached to
         "FunctionArn": {"Fn::GetAtt": [function_name, "Arn"]},
         "TableName": {"Ref": table[0]},
     }
+
+
+def test_alexa_invokes_a_published_alias_and_snapstart_is_an_option(
+    function: dict[str, Any], template: dict[str, Any]
+) -> None:
+    # SnapStart applies only to published versions: the alias is what the trigger and skill.json use.
+    assert function["AutoPublishAlias"] == "live"
+    assert function["AutoPublishAliasAllProperties"] is True  # switching SnapStart alone republishes
+    assert function["SnapStart"] == {"ApplyOn": {"Ref": "SnapStart"}}
+    option = template["Parameters"]["SnapStart"]
+    assert option["AllowedValues"] == ["None", "PublishedVersions"]
+    assert option["Default"] == "None"  # off unless chosen: SnapStart for Python is billed per snapshot
 
 
 def test_cfn_lint_is_clean() -> None:

@@ -25,6 +25,7 @@ from ask_sdk_model.services.timer_management import Status
 
 from tests.fake_alexa_api import TIMERS_PATH, FakeAlexaApi
 from trust_builder import timers
+from trust_builder.lazy_api_client import LazyBoundedApiClient
 from trust_builder.timers import (
     CONFIRM_PLACEHOLDER,
     TIMER_SCOPE,
@@ -146,7 +147,9 @@ def start_in_skill(api: FakeAlexaApi, api_client: Any = "default", **overrides: 
 
 
 @pytest.mark.parametrize(
-    "client", ["default", BoundedApiClient()], ids=["DefaultApiClient", "BoundedApiClient"]
+    "client",
+    ["default", BoundedApiClient(), LazyBoundedApiClient()],
+    ids=["DefaultApiClient", "BoundedApiClient", "LazyBoundedApiClient"],
 )
 def test_start_timer_posts_the_documented_launch_task_request(api: FakeAlexaApi, client: Any) -> None:
     result = start_in_skill(api, client)

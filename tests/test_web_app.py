@@ -514,7 +514,7 @@ def test_console_device_dialog_over_http_with_verification_on(tmp_path, authorit
     device = LocalDevice(transport, skill_id=SKILL_ID, user_id=USER_ID)
     try:
         assert "Welcome to Trust Builder" in device.say("open trust builder").words
-        assert "Step 1:" in device.say("yes").words
+        assert "Step 1:" in device.say("step one").words
         assert "Step 2:" in device.say("next").words
         assert device.say("stop").session_ended
         welcome_back = device.say("open trust builder").words

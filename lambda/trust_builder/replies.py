@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
-from trust_builder import household
-from trust_builder.alexa import MODE, OFFER, STEP, content_for, respond, session
+from trust_builder import conversation, household
+from trust_builder.alexa import LAST, MODE, OFFER, STEP, content_for, respond, session
 from trust_builder.content import Content
 from trust_builder.navigation import STEP_COUNT
 from trust_builder.progress import Progress
@@ -27,6 +27,36 @@ OFFER_STEP = "step"
 OFFER_DETAIL = "detail"
 OFFER_CLOSING = "closing"
 OFFER_EXERCISE = "exercise"
+OFFER_TRY_EXERCISE = "try_exercise"  # the exercise offered mid-visit: no goes back to the menu, not goodbye
+OFFER_LIST = "list"  # the next page of the spoken list of steps; "step" is the page's first step
+
+TURNS = "turns"  # session attribute: responses so far this session (rotates prompt wording)
+INTRO_HEARD = "intro_heard"  # session attribute: the article's intro was said, so step one follows at once
+LIST_PAGE = 3  # spoken lists have at most three items
+
+
+def turn(handler_input: HandlerInput) -> int:
+    return int(session(handler_input).get(TURNS) or 0)
+
+
+def last_speech(handler_input: HandlerInput) -> str | None:
+    last = session(handler_input).get(LAST)
+    return last.get("speech") if isinstance(last, dict) else None
+
+
+def vary(handler_input: HandlerInput, key: str, **values: object) -> str:
+    """One of the variants at `key`, rotating by turn, and not one the last response contained if another will
+    do: prompts vary, and no response repeats the previous one word for word."""
+    content = content_for(handler_input)
+    return conversation.pick(content.variants(key, **values), turn(handler_input), last_speech(handler_input))
+
+
+def next_label(content: Content, current: int) -> str:
+    """What "next" leads to from step `current`: "step four", or "the closing thoughts" after the last."""
+    upcoming = conversation.next_label_step(current)
+    if upcoming is None:
+        return content.phrase("conversation.steps.next_label_closing")
+    return content.phrase("conversation.steps.next_label_step", next=upcoming)
 
 
 def join_names(names: Sequence[str | None], content: Content) -> str:
@@ -54,15 +84,14 @@ def read_step(
     speech = Speech()
     if lead:
         speech.extend(lead)
-    progress = household.current(handler_input)
-    if number == 1 and (progress is None or 1 not in progress.steps_heard):
-        speech.say(content.intro).pause(0.5)
+    attributes = session(handler_input)
     speech.say(content.phrase("speech.steps.heading", number=number, title=step.title)).say(step.summary)
     saved = household.record(handler_input, lambda p: p.hear_step(number))
     if not saved:
         speech.say(content.phrase("speech.storage.save_failed"))
-    speech.pause(0.5).say(content.phrase("speech.steps.more_prompt"))
-    attributes = session(handler_input)
+    speech.pause(0.5).say(
+        vary(handler_input, "conversation.steps.more_prompts", next_label=next_label(content, number))
+    )
     attributes[MODE] = STEPS
     attributes[STEP] = number
     offer(handler_input, OFFER_DETAIL, number)
@@ -75,6 +104,31 @@ def read_step(
         Speech(content.phrase(reprompt_key, next=number + 1)),
         card=card,
     )
+
+
+def wants_intro(handler_input: HandlerInput, number: int) -> bool:
+    """ "Yes, let's start" to step one, never heard: the article's opening comes first, on its own."""
+    progress = household.current(handler_input)
+    return (
+        number == 1
+        and (progress is None or 1 not in progress.steps_heard)
+        and not session(handler_input).get(INTRO_HEARD)
+    )
+
+
+def read_intro(handler_input: HandlerInput) -> Response:
+    """The article's opening before step one, on its own: under 30 seconds before its question (the step
+    itself follows on yes)."""
+    content = content_for(handler_input)
+    speech = Speech()
+    attributes = session(handler_input)
+    attributes[INTRO_HEARD] = True
+    attributes[MODE] = MENU
+    attributes[STEP] = 0
+    offer(handler_input, OFFER_STEP, 1)
+    speech.say(content.intro).pause(0.5)
+    speech.say(content.phrase("conversation.intro.prompt", title=content.step(1).title))
+    return respond(handler_input, speech, Speech(content.phrase("conversation.intro.reprompt")))
 
 
 def read_detail(handler_input: HandlerInput, number: int) -> Response:
@@ -92,7 +146,7 @@ def read_detail(handler_input: HandlerInput, number: int) -> Response:
         reprompt = Speech(content.phrase("speech.steps.go_on_reprompt_last"))
     else:
         offer(handler_input, OFFER_STEP, number + 1)
-        speech.pause(0.5).say(content.phrase("speech.steps.go_on_prompt", next=number + 1))
+        speech.pause(0.5).say(vary(handler_input, "conversation.steps.go_on_prompts", next=number + 1))
         reprompt = Speech(content.phrase("speech.steps.go_on_reprompt", next=number + 1))
     title = content.phrase("speech.steps.card_title", number=number, title=step.title)
     return respond(handler_input, speech, reprompt, card=(title, step.detail))
@@ -107,13 +161,9 @@ def read_closing(handler_input: HandlerInput) -> Response:
 
 
 def next_unheard_step(progress: Progress | None) -> int | None:
-    """The step to offer a household: the one after the last heard, else the first not yet heard."""
-    if progress is None:
-        return 1
-    if progress.current_step < STEP_COUNT:
-        return progress.current_step + 1
-    unheard = [n for n in range(1, STEP_COUNT + 1) if n not in progress.steps_heard]
-    return unheard[0] if unheard else None
+    """The step to offer a household: the next one not yet heard after the last heard (wrapping round), or
+    None when every step has been heard."""
+    return conversation.first_unheard(progress)
 
 
 def menu(handler_input: HandlerInput, *, lead: Speech | None = None) -> Response:
@@ -133,6 +183,29 @@ def menu(handler_input: HandlerInput, *, lead: Speech | None = None) -> Response
     speech.say(content.phrase("speech.welcome.returning_prompt", next=upcoming))
     return respond(
         handler_input, speech, Speech(content.phrase("speech.welcome.returning_reprompt", next=upcoming))
+    )
+
+
+def list_steps(handler_input: HandlerInput, first: int) -> Response:
+    """The steps' names, three at a time: a spoken list has at most three items. The card shows all eight."""
+    content = content_for(handler_input)
+    speech = Speech()
+    if first == 1:
+        speech.say(content.phrase("conversation.steps.list_page_intro"))
+    last = min(first + LIST_PAGE - 1, STEP_COUNT)
+    for number in range(first, last + 1):
+        speech.say(content.phrase("speech.steps.list_item", number=number, title=content.step(number).title))
+    card_text = "\n".join(f"{step.number}. {step.title}" for step in content.steps)
+    card = (content.phrase("speech.steps.list_intro"), card_text)
+    if last < STEP_COUNT:
+        offer(handler_input, OFFER_LIST, last + 1)
+        speech.pause(0.5).say(content.phrase("conversation.steps.list_more_prompt"))
+        reprompt = Speech(content.phrase("conversation.steps.list_more_reprompt"))
+        return respond(handler_input, speech, reprompt, card=card)
+    offer(handler_input, None)
+    speech.pause(0.5).say(content.phrase("conversation.steps.list_last_prompt"))
+    return respond(
+        handler_input, speech, Speech(content.phrase("conversation.steps.list_last_reprompt")), card=card
     )
 
 

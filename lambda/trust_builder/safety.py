@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from functools import cache
 
@@ -18,6 +17,8 @@ class HelpLine:
 
 @cache
 def _table() -> dict[str, dict[str, str]]:
+    import tomllib  # on the first safety request only: a cold start does not parse TOML (content.py)
+
     return tomllib.loads((LOCALE_DIR / "helplines.toml").read_text(encoding="utf-8"))
 
 

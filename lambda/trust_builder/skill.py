@@ -7,13 +7,15 @@ fallback that re-asks helpfully for any intent nothing else took.
 
 from __future__ import annotations
 
-from ask_sdk_core.api_client import DefaultApiClient
+from typing import TYPE_CHECKING
+
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 
 from trust_builder.handlers import (
     answers,
+    conversation,
     exercise,
     household,
     launch,
@@ -27,9 +29,12 @@ from trust_builder.handlers import (
 from trust_builder.household import LoadProgressInterceptor
 from trust_builder.storage import ProgressStore
 
+if TYPE_CHECKING:  # ask_sdk_core.api_client imports requests: not at a cold start (lazy_api_client.py)
+    from ask_sdk_model.services import ApiClient
+
 
 def build_skill_builder(
-    adapter: AbstractPersistenceAdapter, api_client: DefaultApiClient | None = None
+    adapter: AbstractPersistenceAdapter, api_client: ApiClient | None = None
 ) -> CustomSkillBuilder:
     builder = CustomSkillBuilder(persistence_adapter=adapter)
     if api_client is not None:  # the SDK's type comment says ApiClient, though it defaults to None
@@ -59,6 +64,14 @@ def build_skill_builder(
         steps.ListStepsHandler(),
         steps.WhereAreWeHandler(),
         household.ProgressReportHandler(),
+        conversation.WhatDoYouKnowHandler(),
+        conversation.AboutListeningHandler(),
+        conversation.AboutSkillHandler(),
+        conversation.FeelingHandler(),
+        conversation.RelationshipQuestionHandler(),
+        conversation.SuspicionHandler(),
+        conversation.FinishedHandler(),
+        conversation.MenuResumeHandler(),
         household.StartOverHandler(),
         household.ForgetUsHandler(),
         answers.YesHandler(),
@@ -76,12 +89,12 @@ def build_skill_builder(
         builder.add_request_handler(handler)
     builder.add_global_request_interceptor(LoadProgressInterceptor(ProgressStore(adapter)))
     builder.add_global_request_interceptor(exercise.ParkExerciseInterceptor())
+    builder.add_global_response_interceptor(conversation.VaryRepeats())
+    builder.add_global_response_interceptor(conversation.CountTurns())
     builder.add_global_response_interceptor(repeat.RememberLastResponse())
     builder.add_exception_handler(standard.ApologiseOnError())
     return builder
 
 
-def build_skill(
-    adapter: AbstractPersistenceAdapter, api_client: DefaultApiClient | None = None
-) -> CustomSkill:
+def build_skill(adapter: AbstractPersistenceAdapter, api_client: ApiClient | None = None) -> CustomSkill:
     return build_skill_builder(adapter, api_client).create()

@@ -21,14 +21,12 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, TypeGuard, cast
+from typing import Any, Literal, cast
 
 import requests
 from ask_sdk_core.api_client import DefaultApiClient
 from ask_sdk_core.exceptions import ApiClientException
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_model import LaunchRequest, PermissionStatus, RequestEnvelope
-from ask_sdk_model.interfaces.connections import ConnectionsResponse, SendRequestDirective
 from ask_sdk_model.services import ApiClientRequest, ApiResponse, ServiceException
 from ask_sdk_model.services.timer_management import (
     AnnounceOperation,
@@ -46,21 +44,43 @@ from ask_sdk_model.services.timer_management import (
     Visibility,
 )
 
+# The request-reading half lives in timer_requests (imported on every request); re-exported here so callers
+# of the Timers API find everything about timers in one place.
+from trust_builder.timer_requests import (
+    ASK_FOR,
+    CONFIRM_PLACEHOLDER,
+    TIMER_SCOPE,
+    ConsentAnswer,
+    consent_answer,
+    consent_directive,
+    has_timer_permission,
+    launched_task_input,
+)
+
+__all__ = [
+    "ASK_FOR",
+    "CONFIRM_PLACEHOLDER",
+    "TIMER_SCOPE",
+    "BoundedApiClient",
+    "ConsentAnswer",
+    "TimerResult",
+    "cancel_timer",
+    "consent_answer",
+    "consent_directive",
+    "has_timer_permission",
+    "iso_duration",
+    "launched_task_input",
+    "start_announce_timer",
+    "start_timer",
+]
+
 logger = logging.getLogger(__name__)
 
-TIMER_SCOPE = "alexa::alerts:timers:skill:readwrite"
-ASK_FOR = "AskFor"
-# Alexa replaces this with "continue with <skill name>" when the timer ends; a LAUNCH_TASK timer is refused
-# without it. The current Timers API reference examples write `{continueWithSkillName}`; the older
-# ask-sdk-model docstring says `%s`. Locale phrases carry it literally (or fill a field with this constant).
-CONFIRM_PLACEHOLDER = "{continueWithSkillName}"
 MAX_SECONDS = 2 * 60 * 60  # documented maximum duration of one timer
 MAX_LABEL_CHARS = 256
 DEFAULT_TIMEOUT_SECONDS = (2.0, 3.0)  # connect, read: well inside Alexa's 8 s wait for our response
 
 Reason = Literal["created", "no_permission", "too_many", "error"]
-ConsentAnswer = Literal["ACCEPTED", "DENIED", "NOT_ANSWERED"]
-_CONSENT_ANSWERS: frozenset[str] = frozenset({"ACCEPTED", "DENIED", "NOT_ANSWERED"})
 
 
 @dataclass(frozen=True)
@@ -85,51 +105,6 @@ class BoundedApiClient(DefaultApiClient):
         if method not in {"get", "post", "put", "delete", "patch", "head"}:
             raise ApiClientException(f"Invalid request method: {request.method}")
         return functools.partial(getattr(requests, method), timeout=self.timeout)
-
-
-# --- permission ---------------------------------------------------------------------------------------
-
-
-def has_timer_permission(request_envelope: RequestEnvelope | None) -> bool:
-    """True when the request says the user granted the timers scope to this skill."""
-    context = request_envelope.context if request_envelope is not None else None
-    system = context.system if context is not None else None
-    user = system.user if system is not None else None
-    permissions = user.permissions if user is not None else None
-    scopes = permissions.scopes if permissions is not None else None
-    scope = scopes.get(TIMER_SCOPE) if isinstance(scopes, dict) else None
-    status = scope.status if scope is not None else None
-    return getattr(status, "value", status) == PermissionStatus.GRANTED.value
-
-
-def consent_directive(token: str = "trust-builder-timer-consent") -> SendRequestDirective:
-    """The voice-consent request for the timers scope; Alexa asks the question in its own words."""
-    return SendRequestDirective(
-        name=ASK_FOR,
-        payload={
-            "@type": "AskForPermissionsConsentRequest",
-            "@version": "1",
-            "permissionScope": TIMER_SCOPE,
-        },
-        token=token,
-    )
-
-
-def consent_answer(request_envelope: RequestEnvelope | None) -> ConsentAnswer | None:
-    """The user's answer to `consent_directive`, or None if this request is not that answer."""
-    request = getattr(request_envelope, "request", None)
-    if not isinstance(request, ConnectionsResponse) or request.name != ASK_FOR:
-        return None
-    payload = request.payload if isinstance(request.payload, dict) else {}
-    scope = payload.get("permissionScope")
-    if scope is not None and scope != TIMER_SCOPE:
-        return None  # an answer about another scope (e.g. reminders) is not ours to read
-    status = payload.get("status")
-    return status if _is_consent_answer(status) else None
-
-
-def _is_consent_answer(value: object) -> TypeGuard[ConsentAnswer]:
-    return value in _CONSENT_ANSWERS
 
 
 # --- timers -------------------------------------------------------------------------------------------
@@ -225,17 +200,6 @@ def cancel_timer(handler_input: HandlerInput, timer_id: str | None) -> bool:
         logger.warning("timer not cancelled: %s", type(error).__name__)
         return False
     return True
-
-
-def launched_task_input(
-    request_envelope: RequestEnvelope | None, name: str = "ContinueExercise"
-) -> dict[str, Any] | None:
-    """The task input when this LaunchRequest comes from our timer's task `name`, else None."""
-    request = request_envelope.request if request_envelope is not None else None
-    task = request.task if isinstance(request, LaunchRequest) else None
-    if task is None or not isinstance(task.name, str) or task.name.rsplit(".", 1)[-1] != name:
-        return None
-    return task.input if isinstance(task.input, dict) else {}
 
 
 # --- internals ----------------------------------------------------------------------------------------

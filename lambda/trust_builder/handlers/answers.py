@@ -21,13 +21,17 @@ class YesHandler(AbstractRequestHandler):
         offer = session(handler_input).get(OFFER) or {}
         kind, step = offer.get("kind"), offer.get("step")
         if kind == replies.OFFER_STEP and step:
+            if replies.wants_intro(handler_input, step):
+                return replies.read_intro(handler_input)
             return replies.read_step(handler_input, step)
         if kind == replies.OFFER_DETAIL and step:
             return replies.read_detail(handler_input, step)
         if kind == replies.OFFER_CLOSING:
             return replies.read_closing(handler_input)
-        if kind == replies.OFFER_EXERCISE:
+        if kind in (replies.OFFER_EXERCISE, replies.OFFER_TRY_EXERCISE):
             return start_exercise(handler_input)
+        if kind == replies.OFFER_LIST and step:
+            return replies.list_steps(handler_input, step)
         return replies.ask_again(
             handler_input, Speech(content_for(handler_input).phrase("speech.fallback.not_now"))
         )

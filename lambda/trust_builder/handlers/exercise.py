@@ -16,7 +16,7 @@ from ask_sdk_core.utils import get_request_type, is_intent_name, is_request_type
 from ask_sdk_model import Intent, Response, Slot
 from ask_sdk_model.dialog import ElicitSlotDirective
 
-from trust_builder import exercise_script, household, replies, timers
+from trust_builder import exercise_script, household, replies, timer_requests
 from trust_builder.alexa import (
     MODE,
     content_for,
@@ -174,15 +174,15 @@ def _respond(handler_input: HandlerInput, outcome: Outcome, *, played: bool = Fa
     directives = []
     timer_id = running_timer(handler_input)
     if outcome.timer is TimerAction.ASK_PERMISSION:
-        if timers.has_timer_permission(handler_input.request_envelope):
+        if timer_requests.has_timer_permission(handler_input.request_envelope):
             outcome = exercise_event(outcome.exercise, Event.TIMER_PERMISSION_GRANTED)
         else:
-            directives.append(timers.consent_directive())
+            directives.append(timer_requests.consent_directive())
     if outcome.timer is TimerAction.START:
-        timers.cancel_timer(handler_input, timer_id)  # one timer per exercise: labels must be unique
+        _cancel_timer(handler_input, timer_id)  # one timer per exercise: labels must be unique
         outcome, timer_id = _start_timer(handler_input, outcome)
     if timer_id and not outcome.exercise.timer_running:  # the floor it timed is over, skipped or stopped
-        timers.cancel_timer(handler_input, timer_id)
+        _cancel_timer(handler_input, timer_id)
         timer_id = None
 
     attributes = session(handler_input)
@@ -281,8 +281,18 @@ def _checkpoint(handler_input: HandlerInput, outcome: Outcome, timer_id: str | N
     return True
 
 
+def _cancel_timer(handler_input: HandlerInput, timer_id: str | None) -> None:
+    """Cancels the floor's timer if there is one; only then does the Timers API module load (cold start)."""
+    if timer_id:
+        from trust_builder import timers
+
+        timers.cancel_timer(handler_input, timer_id)
+
+
 def _start_timer(handler_input: HandlerInput, outcome: Outcome) -> tuple[Outcome, str | None]:
     """Sets the floor's timer: the outcome to render and the new timer's id, or the fallback outcome."""
+    from trust_builder import timers  # the Timers API and its HTTP client load only now (cold start)
+
     content = content_for(handler_input)
     state = outcome.exercise
     result = timers.start_timer(
@@ -439,7 +449,7 @@ class KeepOrLetGoHandler(AbstractRequestHandler):
         session(handler_input)[STATE] = None
         if state is None or is_intent_name("AMAZON.YesIntent")(handler_input):
             return replies.menu(handler_input, lead=Speech(content.phrase("exchanges.keep.kept")))
-        timers.cancel_timer(handler_input, running_timer(handler_input))
+        _cancel_timer(handler_input, running_timer(handler_input))
         saved = _checkpoint(handler_input, exercise_event(state, Event.NO), None)
         lead = Speech(content.phrase("exchanges.keep.let_go" if saved else "speech.storage.save_failed"))
         return replies.menu(handler_input, lead=lead)
@@ -451,7 +461,7 @@ class TimerRelaunchHandler(AbstractRequestHandler):
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return (
             is_request_type("LaunchRequest")(handler_input)
-            and timers.launched_task_input(handler_input.request_envelope) is not None
+            and timer_requests.launched_task_input(handler_input.request_envelope) is not None
         )
 
     def handle(self, handler_input: HandlerInput) -> Response:
@@ -470,14 +480,14 @@ class TimerConsentAnswerHandler(AbstractRequestHandler):
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return get_request_type(handler_input) == "Connections.Response" and (
-            timers.consent_answer(handler_input.request_envelope) is not None
+            timer_requests.consent_answer(handler_input.request_envelope) is not None
         )
 
     def handle(self, handler_input: HandlerInput) -> Response:
         state = _exercise(handler_input) or _stored_exercise(handler_input)
         if state is None:
             return replies.menu(handler_input)
-        answer = timers.consent_answer(handler_input.request_envelope)
+        answer = timer_requests.consent_answer(handler_input.request_envelope)
         event = Event.TIMER_PERMISSION_GRANTED if answer == "ACCEPTED" else Event.TIMER_PERMISSION_DENIED
         return _respond(handler_input, exercise_event(state, event))
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_request_type
 from ask_sdk_model import Response
 
 from trust_builder import exercise_script, household, replies
-from trust_builder.alexa import MODE, content_for, respond, session
+from trust_builder.alexa import MODE, content_for, respond, session, today
+from trust_builder.content import Content
 from trust_builder.exercise import Exercise
+from trust_builder.navigation import STEP_COUNT
+from trust_builder.progress import Progress
 from trust_builder.speech import Speech
 
 
@@ -42,11 +47,8 @@ class LaunchHandler(AbstractRequestHandler):
                 handler_input, greeting.say(offer), Speech(content.phrase("speech.help.resume_offer"))
             )
 
-        if progress.current_step:
-            step = content.step(progress.current_step)
-            greeting.say(
-                content.phrase("speech.welcome.last_step", number=progress.current_step, title=step.title)
-            )
+        for line in welcome_back_lines(progress, content, today(handler_input)):
+            greeting.say(line)
         session(handler_input)[MODE] = replies.MENU
         upcoming = replies.next_unheard_step(progress)
         if upcoming is None:
@@ -57,9 +59,34 @@ class LaunchHandler(AbstractRequestHandler):
                 handler_input, greeting, Speech(content.phrase("speech.welcome.all_steps_reprompt"))
             )
         replies.offer(handler_input, replies.OFFER_STEP, upcoming)
-        greeting.say(content.phrase("speech.welcome.returning_prompt", next=upcoming))
+        title = content.step(upcoming).title
+        greeting.say(content.phrase("conversation.welcome.next_prompt", next=upcoming, title=title))
         return respond(
             handler_input,
             greeting,
-            Speech(content.phrase("speech.welcome.returning_reprompt", next=upcoming)),
+            Speech(content.phrase("conversation.welcome.next_reprompt", next=upcoming)),
         )
+
+
+def welcome_back_lines(progress: Progress, content: Content, on: date) -> list[str]:
+    """What is true and useful to hear on coming back: the last step (only if it really was heard),
+    how far they have come, and the last exercise ("last time" when it was on the last visit)."""
+    lines = []
+    current = progress.current_step
+    if current and current in progress.steps_heard:
+        title = content.step(current).title
+        lines.append(content.phrase("conversation.welcome.last_step_finished", number=current, title=title))
+    heard = len(progress.steps_heard)
+    if heard == 1 and not current:
+        lines.append(content.phrase("conversation.welcome.heard_one"))
+    elif 1 < heard < STEP_COUNT:
+        lines.append(content.phrase("conversation.welcome.heard_count", count=heard))
+    if progress.last_exercise_date:
+        days = on.toordinal() - date.fromisoformat(progress.last_exercise_date).toordinal()
+        if days <= 0:
+            lines.append(content.phrase("conversation.welcome.exercise_today"))
+        elif progress.last_exercise_date == progress.last_visit:
+            lines.append(content.phrase("conversation.welcome.last_exercise"))
+        else:
+            lines.append(content.phrase("conversation.welcome.exercise_days", days=days))
+    return lines

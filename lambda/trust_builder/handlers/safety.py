@@ -12,7 +12,7 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_intent_name
 from ask_sdk_model import Response
 
-from trust_builder import household, replies, timers
+from trust_builder import household, replies
 from trust_builder.alexa import content_for, intent_name, locale, respond, session, slot_text
 from trust_builder.progress import Progress
 from trust_builder.safety import help_line
@@ -36,6 +36,8 @@ class SafetyHandler(AbstractRequestHandler):
         line = help_line(locale(handler_input))
         progress = household.current(handler_input)
         if progress is not None and (progress.unfinished_exercise or progress.timer_id):
+            from trust_builder import timers  # loads the Timers API only when there may be one to cancel
+
             timers.cancel_timer(handler_input, progress.timer_id)
             household.record(handler_input, _drop_exercise)
         session(handler_input).clear()

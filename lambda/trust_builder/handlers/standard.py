@@ -11,6 +11,7 @@ from ask_sdk_model import Response, SessionEndedRequest
 
 from trust_builder import household, replies
 from trust_builder.alexa import MODE, STEP, content_for, respond, session
+from trust_builder.handlers import conversation
 from trust_builder.speech import Speech
 
 logger = logging.getLogger(__name__)
@@ -78,15 +79,8 @@ class FallbackHandler(AbstractRequestHandler):
         return is_request_type("IntentRequest")(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        content = content_for(handler_input)
-        key = (
-            "speech.fallback.general"
-            if is_intent_name("AMAZON.FallbackIntent")(handler_input)
-            else "speech.fallback.not_now"
-        )
-        if session(handler_input).get(MODE) in (replies.CONFIRM_START_OVER, replies.CONFIRM_FORGET):
-            key = "speech.fallback.confirm"
-        return replies.ask_again(handler_input, Speech(content.phrase(key)))
+        understood = not is_intent_name("AMAZON.FallbackIntent")(handler_input)
+        return conversation.fallback(handler_input, understood=understood)
 
 
 class UnknownRequestHandler(AbstractRequestHandler):

@@ -8,7 +8,17 @@ from ask_sdk_core.utils import is_intent_name
 from ask_sdk_model import Response
 
 from trust_builder import household, navigation, replies
-from trust_builder.alexa import MODE, STEP, content_for, respond, session, slot_id, slot_number, slot_text
+from trust_builder.alexa import (
+    MODE,
+    OFFER,
+    STEP,
+    content_for,
+    respond,
+    session,
+    slot_id,
+    slot_number,
+    slot_text,
+)
 from trust_builder.navigation import STEP_COUNT, Reason
 from trust_builder.speech import Speech
 
@@ -37,7 +47,10 @@ class GoToStepHandler(AbstractRequestHandler):
         if destination.step is not None:  # a destination names a step exactly when the reason is OK
             return replies.read_step(handler_input, destination.step)
         reprompt = Speech(content.phrase("speech.steps.which_step_reprompt"))
-        lead = Speech(content.phrase(f"speech.steps.{destination.reason.value}", number=number))
+        key = f"speech.steps.{destination.reason.value}"
+        if destination.reason is Reason.UNKNOWN_TOPIC:  # the eight topics, grouped in threes for the ear
+            key = "conversation.steps.unknown_topic"
+        lead = Speech(content.phrase(key, number=number))
         return respond(handler_input, lead, reprompt)
 
 
@@ -46,6 +59,9 @@ class NextStepHandler(AbstractRequestHandler):
         return is_intent_name("AMAZON.NextIntent")(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
+        listing = _listing_page(handler_input)
+        if listing:
+            return replies.list_steps(handler_input, listing)
         current = _current_step(handler_input)
         if current == 0:
             upcoming = replies.next_unheard_step(household.current(handler_input)) or 1
@@ -69,11 +85,24 @@ class PreviousStepHandler(AbstractRequestHandler):
         return replies.read_step(handler_input, destination.step, lead=lead)
 
 
+def _listing_page(handler_input: HandlerInput) -> int | None:
+    """The first step of the list's next page, while the steps are being listed three at a time."""
+    offered = session(handler_input).get(OFFER) or {}
+    return offered.get("step") if offered.get("kind") == replies.OFFER_LIST else None
+
+
 class TellMeMoreHandler(AbstractRequestHandler):
+    """ "tell me more", and Amazon's built-in "more": the current step's detail (or the list's next page)."""
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("TellMeMoreIntent")(handler_input)
+        return is_intent_name("TellMeMoreIntent")(handler_input) or is_intent_name("AMAZON.MoreIntent")(
+            handler_input
+        )
 
     def handle(self, handler_input: HandlerInput) -> Response:
+        listing = _listing_page(handler_input)
+        if listing:
+            return replies.list_steps(handler_input, listing)
         current = _current_step(handler_input)
         if current == 0:
             content = content_for(handler_input)
@@ -90,19 +119,7 @@ class ListStepsHandler(AbstractRequestHandler):
         return is_intent_name("ListStepsIntent")(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        content = content_for(handler_input)
-        speech = Speech(content.phrase("speech.steps.list_intro"))
-        for step in content.steps:
-            speech.say(content.phrase("speech.steps.list_item", number=step.number, title=step.title))
-        speech.pause(0.5).say(content.phrase("speech.steps.list_prompt"))
-        replies.offer(handler_input, None)
-        card_text = "\n".join(f"{step.number}. {step.title}" for step in content.steps)
-        return respond(
-            handler_input,
-            speech,
-            Speech(content.phrase("speech.steps.which_step_reprompt")),
-            card=(content.phrase("speech.steps.list_intro"), card_text),
-        )
+        return replies.list_steps(handler_input, 1)
 
 
 class WhereAreWeHandler(AbstractRequestHandler):

@@ -1,24 +1,27 @@
-"""DynamoDB persistence: the ASK SDK's DynamoDbAdapter layout, with versioned conditional writes.
+"""DynamoDB persistence: the ASK SDK's DynamoDbAdapter item layout, with versioned conditional writes, through
+botocore's low-level client.
 
-Item layout is the ASK adapter's: partition key "id" (the Alexa user ID), the whole attribute dict under
-"attributes"; the write version is attributes.version. Only GetItem (ConsistentRead), PutItem (with a
-ConditionExpression) and DeleteItem are used: the IAM policy in template.yaml allows exactly those.
+Item layout is the ASK adapter's: partition key "id" (the Alexa user ID, a string), the whole attribute dict
+as a map under "attributes"; the write version is attributes.version. Values are typed exactly as boto3's
+TypeSerializer types them (str S, int and Decimal N, bool BOOL, None NULL, dict M, list L), so an item written
+by the ASK SDK's DynamoDbAdapter or by this module's earlier, boto3-resource version reads the same, and the
+other way round (tests hold all three to the same stored item). Only GetItem (ConsistentRead), PutItem (with
+a ConditionExpression) and DeleteItem are used: the IAM policy in template.yaml allows exactly those.
 
-`ask_sdk_dynamodb.adapter` builds a boto3 resource as a default argument at import time (NoRegionError without
-a region, and cold-start cost), so it is imported lazily, with a region in the environment for that moment,
-and always given our own resource.
+Why not boto3 and ask_sdk_dynamodb: a cold start pays for every import. boto3's resource layer loads and
+builds a second model on top of botocore's, and ask_sdk_dynamodb builds a boto3 resource at import time (a
+default argument). Neither is needed to send three requests, so the Lambda path imports botocore only, and
+only when PROGRESS_TABLE selects DynamoDB (storage/factory.py).
 """
 
 from __future__ import annotations
 
+import decimal
 import math
-import os
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-import boto3
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.exceptions import PersistenceException
 from botocore.config import Config
@@ -34,7 +37,18 @@ CONNECT_TIMEOUT_S = 0.5
 READ_TIMEOUT_S = 0.8
 TOTAL_MAX_ATTEMPTS = 2
 
+PARTITION_KEY_NAME = "id"  # the ASK DynamoDbAdapter's defaults, which existing tables were created with
+ATTRIBUTE_NAME = "attributes"
+
 _CONFLICT_CODE = "ConditionalCheckFailedException"
+# boto3's DYNAMODB_CONTEXT: DynamoDB numbers have at most 38 significant digits; anything that would be
+# rounded, clamped, or overflow is refused rather than stored differently.
+_NUMBER_CONTEXT = decimal.Context(
+    Emin=-128,
+    Emax=126,
+    prec=38,
+    traps=[decimal.Clamped, decimal.Overflow, decimal.Inexact, decimal.Rounded, decimal.Underflow],
+)
 
 
 def client_config() -> Config:
@@ -45,82 +59,114 @@ def client_config() -> Config:
     )
 
 
+def make_dynamodb_client(region_name: str, endpoint_url: str | None = None, session: Any = None) -> Any:
+    """A botocore DynamoDB client with short timeouts and limited retries: what the Lambda function uses."""
+    if session is None:
+        import botocore.session
+
+        session = botocore.session.get_session()
+        session.register_component("data_loader", _dynamodb_only_loader())
+    return session.create_client(
+        "dynamodb", region_name=region_name, endpoint_url=endpoint_url, config=client_config()
+    )
+
+
+def _dynamodb_only_loader() -> Any:
+    """botocore's model loader, with one shortcut for DynamoDB.
+
+    Before loading a model, botocore lists every service it knows to check the name exists: some 900
+    directory listings and 2,700 stats, twice per client (service model, endpoint rules), about 15 ms of a
+    cold start. While a DynamoDB model loads, that list is just "dynamodb"; any other service (STS for an
+    assumed role, SSO) gets botocore's full answer, and every model still comes from botocore's own files."""
+    from botocore.loaders import Loader
+
+    class DynamoDbShortcutLoader(Loader):
+        _loading: str | None = None
+
+        def load_service_model(self, service_name: str, type_name: str, api_version: Any = None) -> Any:
+            self._loading = service_name
+            try:
+                return super().load_service_model(service_name, type_name, api_version)
+            finally:
+                self._loading = None
+
+        def list_available_services(self, type_name: str) -> list[str]:
+            if self._loading == "dynamodb":
+                return ["dynamodb"]
+            return super().list_available_services(type_name)
+
+    return DynamoDbShortcutLoader()
+
+
 def make_dynamodb_resource(region_name: str, endpoint_url: str | None = None, session: Any = None) -> Any:
-    """A DynamoDB service resource with short timeouts and limited retries."""
+    """A boto3 DynamoDB resource configured the same way, for tests and tools that want boto3's table API.
+    The adapter accepts one (it uses the resource's client); the Lambda path never imports boto3."""
+    import boto3
+
     session = session or boto3.session.Session()
     return session.resource(
         "dynamodb", region_name=region_name, endpoint_url=endpoint_url, config=client_config()
     )
 
 
-@contextmanager
-def _region_in_environment(region_name: str) -> Iterator[None]:
-    """Give ask_sdk_dynamodb.adapter's import-time default resource a region; leave env as it was."""
-    added = "AWS_DEFAULT_REGION" not in os.environ
-    if added:
-        os.environ["AWS_DEFAULT_REGION"] = region_name
-    try:
-        yield
-    finally:
-        if added:
-            os.environ.pop("AWS_DEFAULT_REGION", None)
+class _ClientView:
+    """`.meta.client` for code written against a boto3 resource (e.g. to hook the client's events)."""
 
-
-def _ask_dynamodb_adapter_class(region_name: str) -> type:
-    with _region_in_environment(region_name):
-        from ask_sdk_dynamodb.adapter import DynamoDbAdapter
-    return DynamoDbAdapter
+    def __init__(self, client: Any) -> None:
+        self.meta = self
+        self.client = client
 
 
 class DynamoDbProgressAdapter(AbstractPersistenceAdapter):
-    """Wraps the ASK SDK's DynamoDbAdapter (its table, key and attribute names, keygen and delete), adding the
-    conditional put and Decimal conversion both ways.
+    """The ASK SDK's DynamoDbAdapter contract (its key and attribute names, keygen, get, save and delete),
+    plus the conditional put and number conversion both ways.
 
-    A stored item written before versioning (no attributes.version) counts as version 1, so migrated data
-    can be updated, while a create (version 0) still never overwrites anything."""
+    `dynamodb` is a botocore DynamoDB client (make_dynamodb_client) or a boto3 resource, whose client is
+    then used. A stored item written before versioning (no attributes.version) counts as version 1, so
+    migrated data can be updated, while a create (version 0) still never overwrites anything."""
+
+    partition_key_name = PARTITION_KEY_NAME
+    attribute_name = ATTRIBUTE_NAME
 
     def __init__(
         self,
         table_name: str,
-        dynamodb_resource: Any,
+        dynamodb: Any,
         partition_keygen: Callable[[Any], str] = household_key,
     ) -> None:
-        region = dynamodb_resource.meta.client.meta.region_name
-        ask_adapter_class = _ask_dynamodb_adapter_class(region)
-        self._ask = ask_adapter_class(
-            table_name=table_name,
-            partition_key_name="id",
-            attribute_name="attributes",
-            create_table=False,
-            partition_keygen=partition_keygen,
-            dynamodb_resource=dynamodb_resource,
-        )
-        self.table = dynamodb_resource.Table(table_name)
-
-    @property
-    def table_name(self) -> str:
-        return self._ask.table_name
+        self.table_name = table_name
+        self.partition_keygen = partition_keygen
+        resource_meta = getattr(dynamodb, "meta", None)
+        self.client = getattr(
+            resource_meta, "client", dynamodb
+        )  # a resource's meta has a client; a client's not
+        self._given = dynamodb
 
     @property
     def dynamodb(self) -> Any:
-        """The boto3 resource (tests attach request counters to `dynamodb.meta.client`)."""
-        return self._ask.dynamodb
+        """What the adapter was given, or a view of the client: either way `.meta.client` is the botocore
+        client (tests attach request counters and inject faults there)."""
+        return self._given if self._given is not self.client else _ClientView(self.client)
 
-    def _key(self, request_envelope: Any) -> dict[str, str]:
-        return {self._ask.partition_key_name: self._ask.partition_keygen(request_envelope)}
+    def _key(self, request_envelope: Any) -> dict[str, Any]:
+        return {self.partition_key_name: {"S": self.partition_keygen(request_envelope)}}
 
     def get_attributes(self, request_envelope: Any) -> dict[str, Any]:
-        # Own GetItem rather than the ASK adapter's: it cannot tell "no item" from "item with empty
-        # attributes", and the version rule for pre-versioning items needs that difference.
+        # ConsistentRead, unlike the ASK adapter: a save's merge must see the latest write. And unlike it, "no
+        # item" and "item with empty attributes" differ: the version rule for pre-versioning items needs that.
         key = self._key(request_envelope)
         try:
-            response = self.table.get_item(Key=key, ConsistentRead=True)
+            response = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True)
         except Exception as error:
             raise PersistenceException(f"GetItem failed: {_describe(error)}") from error
         item = response.get("Item")
         if item is None:
             return {}
-        attributes = from_dynamodb(item.get(self._ask.attribute_name) or {})
+        try:
+            stored = from_attribute_value(item[self.attribute_name]) if self.attribute_name in item else None
+        except (TypeError, ValueError, decimal.DecimalException) as error:
+            raise PersistenceException(f"stored attributes are not readable: {error}") from error
+        attributes = from_dynamodb(stored or {})
         if not isinstance(attributes, dict):
             raise PersistenceException("stored attributes are not a map")
         if attributes.get(VERSION_KEY) is None:
@@ -130,13 +176,13 @@ class DynamoDbProgressAdapter(AbstractPersistenceAdapter):
     def save_attributes(self, request_envelope: Any, attributes: dict[str, Any]) -> None:
         key = self._key(request_envelope)
         expected = expected_version(attributes)
-        id_name, attr_name = self._ask.partition_key_name, self._ask.attribute_name
+        id_name, attr_name = self.partition_key_name, self.attribute_name
         try:
-            body = to_dynamodb({**attributes, VERSION_KEY: expected + 1})
-        except (TypeError, ValueError) as error:
+            body = to_attribute_value(to_dynamodb({**attributes, VERSION_KEY: expected + 1}))
+        except (TypeError, ValueError, decimal.DecimalException) as error:
             raise PersistenceException(f"attributes are not storable: {error}") from error
         # DynamoDB rejects expression names or values the condition does not use, so each case lists its own.
-        request: dict[str, Any] = {"Item": {**key, attr_name: body}}
+        request: dict[str, Any] = {"TableName": self.table_name, "Item": {**key, attr_name: body}}
         if expected == 0:
             request["ConditionExpression"] = "attribute_not_exists(#id)"
             request["ExpressionAttributeNames"] = {"#id": id_name}
@@ -148,9 +194,9 @@ class DynamoDbProgressAdapter(AbstractPersistenceAdapter):
                 names["#id"] = id_name
             request["ConditionExpression"] = condition
             request["ExpressionAttributeNames"] = names
-            request["ExpressionAttributeValues"] = {":n": expected}
+            request["ExpressionAttributeValues"] = {":n": {"N": str(expected)}}
         try:
-            self.table.put_item(**request)
+            self.client.put_item(**request)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == _CONFLICT_CODE:
                 raise WriteConflict(f"stored item is not at version {expected}") from error
@@ -160,7 +206,11 @@ class DynamoDbProgressAdapter(AbstractPersistenceAdapter):
         attributes[VERSION_KEY] = expected + 1
 
     def delete_attributes(self, request_envelope: Any) -> None:
-        self._ask.delete_attributes(request_envelope)  # a plain DeleteItem on the same key
+        key = self._key(request_envelope)  # a plain DeleteItem on the same key, as the ASK adapter does
+        try:
+            self.client.delete_item(TableName=self.table_name, Key=key)
+        except Exception as error:
+            raise PersistenceException(f"DeleteItem failed: {_describe(error)}") from error
 
 
 def to_dynamodb(value: Any) -> Any:
@@ -195,6 +245,55 @@ def from_dynamodb(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [from_dynamodb(v) for v in value]
     return value
+
+
+def to_attribute_value(value: Any) -> dict[str, Any]:
+    """to_dynamodb's output -> DynamoDB's typed JSON, as boto3's TypeSerializer writes it."""
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int | Decimal):
+        number = str(_NUMBER_CONTEXT.create_decimal(value))
+        if number in ("Infinity", "NaN"):
+            raise ValueError("non-finite number")
+        return {"N": number}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, Mapping):
+        return {"M": {str(k): to_attribute_value(v) for k, v in value.items()}}
+    if isinstance(value, list | tuple):
+        return {"L": [to_attribute_value(v) for v in value]}
+    raise TypeError(f"{type(value).__name__} is not storable")
+
+
+def from_attribute_value(value: Mapping[str, Any]) -> Any:
+    """DynamoDB's typed JSON -> what boto3's TypeDeserializer returns (numbers as Decimal, sets as sets;
+    from_dynamodb then makes plain data of it). Binary comes back as bytes: this skill never writes any."""
+    if not isinstance(value, Mapping) or len(value) != 1:
+        raise ValueError("not a DynamoDB attribute value")
+    ((kind, data),) = value.items()
+    if kind == "S":
+        return data
+    if kind == "N":
+        return _NUMBER_CONTEXT.create_decimal(data)
+    if kind == "BOOL":
+        return bool(data)
+    if kind == "NULL":
+        return None
+    if kind == "M":
+        return {k: from_attribute_value(v) for k, v in data.items()}
+    if kind == "L":
+        return [from_attribute_value(v) for v in data]
+    if kind == "SS":
+        return set(data)
+    if kind == "NS":
+        return {_NUMBER_CONTEXT.create_decimal(n) for n in data}
+    if kind == "B":
+        return bytes(data)
+    if kind == "BS":
+        return {bytes(b) for b in data}
+    raise ValueError(f"unknown DynamoDB type {kind!r}")
 
 
 def _describe(error: BaseException) -> str:

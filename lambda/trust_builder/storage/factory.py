@@ -20,9 +20,9 @@ def adapter_from_env(environ: Mapping[str, str] = os.environ) -> AbstractPersist
         if not region:
             raise ValueError("PROGRESS_TABLE is set but neither AWS_REGION nor AWS_DEFAULT_REGION is")
         # Imported here so the console and the local web service never load the DynamoDB code path.
-        from trust_builder.storage.dynamodb_adapter import DynamoDbProgressAdapter, make_dynamodb_resource
+        from trust_builder.storage.dynamodb_adapter import DynamoDbProgressAdapter, make_dynamodb_client
 
         endpoint_url = environ.get("DYNAMODB_ENDPOINT_URL", "").strip() or None
-        return DynamoDbProgressAdapter(table, make_dynamodb_resource(region, endpoint_url))
+        return DynamoDbProgressAdapter(table, make_dynamodb_client(region, endpoint_url))
     data_dir = Path(environ.get("TRUST_BUILDER_DATA_DIR", "").strip() or DEFAULT_DATA_DIR)
     return SqliteAdapter(data_dir / DATABASE_FILE_NAME)
