@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -333,7 +334,14 @@ def main() -> None:
                     {**base_env, **aws, "BASELINE_TABLE": "baseline"},
                 ),
             }
-            roots = {"skill": ROOT} | ({"skill-before": args.before.resolve()} if args.before else {})
+            roots = {"skill": ROOT}
+            if args.before:  # a copy: importing from another checkout would write __pycache__ into it
+                shutil.copytree(
+                    args.before.resolve() / "lambda",
+                    work / "before" / "lambda",
+                    ignore=shutil.ignore_patterns("__pycache__"),
+                )
+                roots["skill-before"] = work / "before"
             for label, root in roots.items():
                 table = f"progress-{label}"
                 create_table(endpoint, table)

@@ -3,6 +3,12 @@
 The local console and the dialog tests call this same function with the envelopes they build, so what is
 tested locally is what runs in the cloud. Storage comes from the environment: DynamoDB when PROGRESS_TABLE
 is set (as template.yaml does), otherwise the embedded SQLite default.
+
+Every envelope the SDK cannot serve gets the same clean "that didn't make sense" answer, never an
+exception: the shape is checked first (trust_builder.envelope, shared with the web service), and anything
+the SDK still raises on its way to a handler is logged as one JSON line (type and place, no values) and
+answered the same way. Exceptions inside handlers never get here: the skill's own exception handler
+apologises for those and keeps the session.
 """
 
 from __future__ import annotations
@@ -11,9 +17,9 @@ import logging
 import os
 from typing import Any
 
-from ask_sdk_core.exceptions import AskSdkException
-
 from trust_builder import content
+from trust_builder.envelope import looks_like_alexa_request
+from trust_builder.errors import log_exception
 from trust_builder.lazy_api_client import LazyBoundedApiClient
 from trust_builder.skill import build_skill_builder
 from trust_builder.speech import Speech
@@ -41,23 +47,17 @@ if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":  # set by L
 
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
-    if not _looks_like_alexa_request(event):
+    if not looks_like_alexa_request(event):
         logger.warning("rejected a malformed request (%s)", type(event).__name__)
         return malformed_request_response()
     try:
-        return _skill_handler(event, context)
-    except AskSdkException as error:  # the SDK could not read the envelope: a clean error, not a crash
-        logger.warning("rejected a request the SDK could not read: %s", type(error).__name__)
+        response = _skill_handler(event, context)
+    except Exception as error:  # the SDK could not read or serve the envelope: a clean error, not a crash
+        log_exception(logger, "rejected a request the SDK could not serve", error)
         return malformed_request_response()
-
-
-def _looks_like_alexa_request(event: Any) -> bool:
-    return (
-        isinstance(event, dict)
-        and isinstance(event.get("request"), dict)
-        and isinstance(event["request"].get("type"), str)
-        and isinstance(event.get("context", {}), dict)
-    )
+    if not isinstance(response, dict):
+        return malformed_request_response()
+    return response
 
 
 def malformed_request_response() -> dict[str, Any]:

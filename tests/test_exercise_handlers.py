@@ -41,7 +41,7 @@ GRANTED = {TIMER_SCOPE: "GRANTED"}
 # Words that would give away a safety request if they ever reached the stored item.
 SAFETY_WORDS = ("safe", "hotline", "helpline", "threat", "afraid", "hurt", "abuse", "danger", "abandon")
 # Keys a write may change for bookkeeping alone: the visit date and the merge token.
-BOOKKEEPING_KEYS = {"last_visit", "write_id"}
+BOOKKEEPING_KEYS = {"last_visit", "write_id", "write_ids"}
 
 
 # --- helpers ------------------------------------------------------------------------------------------

@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 
+from trust_builder import exercise
 from trust_builder.progress import SCHEMA_VERSION, Progress, merge
+
+# Unfinished exercises in the exercise module's stored shape (anything else is dropped on read).
+SPEAKING = exercise.Exercise(phase=exercise.Phase.FLOOR, names=("Sam", "Alex"), first_speaker=1).to_dict()
+LISTENING = exercise.Exercise(
+    phase=exercise.Phase.REFLECTION, names=("Sam", "Alex"), first_speaker=0
+).to_dict()
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TODAY = date(2025, 3, 14)
@@ -47,6 +54,7 @@ def test_new_household_has_not_started_and_is_dated_today() -> None:
         "last_visit": "2025-03-14",
         "restarts": 0,
         "version": 0,
+        "write_ids": [],
     }
 
 
@@ -57,7 +65,7 @@ def test_to_dict_round_trips_through_json_and_from_dict() -> None:
     progress.hear_detail(2)
     progress.complete_exercise(TODAY)
     progress.floor_minutes = 5
-    progress.unfinished_exercise = {"phase": "swap", "speaker": 1, "elapsed": 42.5, "turns": [1, 2]}
+    progress.unfinished_exercise = SPEAKING
     progress.version = 7
     data = json.loads(json.dumps(progress.to_dict()))
     assert Progress.from_dict(data) == progress
@@ -82,7 +90,7 @@ def test_from_dict_accepts_decimal_numbers_as_dynamodb_returns_them() -> None:
         "details_heard": [Decimal(4)],
         "exercises_completed": Decimal(3),
         "floor_minutes": Decimal(10),
-        "unfinished_exercise": {"elapsed": Decimal("12.5"), "turn": Decimal(2)},
+        "unfinished_exercise": {k: Decimal(v) if isinstance(v, int) else v for k, v in LISTENING.items()},
         "first_visit": "2025-01-01",
         "last_visit": "2025-03-01",
         "version": Decimal(9),
@@ -92,7 +100,7 @@ def test_from_dict_accepts_decimal_numbers_as_dynamodb_returns_them() -> None:
     assert data["current_step"] == 4
     assert type(data["current_step"]) is int
     assert data["steps_heard"] == [1, 4]
-    assert data["unfinished_exercise"] == {"elapsed": 12.5, "turn": 2}
+    assert data["unfinished_exercise"] == LISTENING
     assert data["version"] == 9
     assert data["floor_minutes"] == 10
 
@@ -159,6 +167,7 @@ def test_schema_1_fixture_migrates_to_current_shape() -> None:
         "last_visit": "2024-05-01",
         "restarts": 0,
         "version": 0,
+        "write_ids": [],
     }
 
 
@@ -199,7 +208,7 @@ def test_hear_step_rejects_steps_outside_one_to_eight(step: int) -> None:
 
 def test_complete_exercise_counts_dates_and_clears_the_unfinished_one() -> None:
     progress = Progress.new(TODAY)
-    progress.unfinished_exercise = {"phase": "speaker"}
+    progress.unfinished_exercise = SPEAKING
     progress.complete_exercise(TODAY)
     progress.complete_exercise(TODAY - timedelta(days=3))  # a late clock never moves the date back
     assert (progress.exercises_completed, progress.last_exercise_date) == (2, "2025-03-14")
@@ -282,11 +291,11 @@ def test_merge_both_changed_a_scalar_ours_wins() -> None:
     ours, theirs = base.copy(), base.copy()
     ours.hear_step(4)
     theirs.hear_step(7)
-    ours.unfinished_exercise = {"phase": "listener"}
-    theirs.unfinished_exercise = {"phase": "speaker"}
+    ours.unfinished_exercise = LISTENING
+    theirs.unfinished_exercise = SPEAKING
     merged = merge(base, ours, theirs)
     assert merged.current_step == 4
-    assert merged.unfinished_exercise == {"phase": "listener"}
+    assert merged.unfinished_exercise == LISTENING
     assert merged.steps_heard == [1, 2, 4, 7]
 
 
@@ -377,7 +386,7 @@ def simulate_visits(progress: Progress, visits: int, seed: int = 7) -> Progress:
             elif action == "exercise":
                 progress.complete_exercise(day)
             elif action == "unfinished":
-                progress.unfinished_exercise = {"phase": "listener", "speaker": "Alexandra", "elapsed_s": 95}
+                progress.unfinished_exercise = LISTENING
             elif action == "floor":
                 progress.floor_minutes = rng.randint(1, 15)
             elif action == "names":

@@ -488,7 +488,7 @@ def test_gunicorn_command_from_the_readme_serves_with_verification_on(tmp_path):
             try:
                 health = requests.get(url + "health", timeout=1)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # a worker still booting under load
                 time.sleep(0.1)
         assert health is not None, "gunicorn did not answer within 15 s"
         answer = requests.post(url, data=encode(launch_envelope(moment=datetime.now(UTC))), timeout=10)

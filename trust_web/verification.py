@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import http.client
 import json
 import posixpath
 import re
+import socket
 import ssl
 import threading
-import urllib.error
+import time
 import urllib.parse
-import urllib.request
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -39,8 +41,17 @@ CERT_HOST = "s3.amazonaws.com"
 CERT_PATH_PREFIX = "/echo.api/"
 SIGNING_NAME = "echo-api.amazon.com"
 TIMESTAMP_TOLERANCE = timedelta(seconds=150)
-FETCH_TIMEOUT_SECONDS = 2.0
+# Skill events (skill disabled, permissions changed, ...) may be delivered late: Amazon's SDKs accept them up
+# to an hour old. Only their age gets the hour; a timestamp ahead of the clock still gets 150 s.
+SKILL_EVENT_TOLERANCE = timedelta(hours=1)
+SKILL_EVENT_PREFIX = "AlexaSkillEvent."
+FETCH_TIMEOUT_SECONDS = 2.0  # per network operation (connect, one read)
+FETCH_TOTAL_SECONDS = 3.0  # the whole fetch, however the server trickles its answer
 MAX_CHAIN_BYTES = 64 * 1024  # a PEM chain of a few certificates is ~5 KB; refuse anything absurd
+MIN_RSA_KEY_BITS = 2048
+# Fetches of URLs that are not cached, per minute: Alexa uses one chain for months, so a burst of new URLs is
+# somebody trying them out. Beyond the budget the request is refused without any outbound fetch.
+NEW_URL_FETCHES_PER_MINUTE = 6
 
 Fetcher = Callable[[str], bytes]
 Clock = Callable[[], datetime]
@@ -117,33 +128,53 @@ def check_cert_url(url: str) -> str:
         raise BadCertUrl("certificate URL port must be 443")
     if parts.username is not None or parts.password is not None:
         raise BadCertUrl("certificate URL must not carry credentials")
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        # Amazon's chain URLs have none; allowing them would make endless distinct URLs for one file.
+        raise BadCertUrl("certificate URL must not carry a query or fragment")
     # Decode first so "%2e%2e" cannot smuggle a ".." past normalisation; the prefix check is case-sensitive.
     path = posixpath.normpath(urllib.parse.unquote(parts.path)) if parts.path else ""
     if not path.startswith(CERT_PATH_PREFIX):
         raise BadCertUrl(f"certificate URL path must be under {CERT_PATH_PREFIX}")
-    return urllib.parse.urlunsplit(("https", CERT_HOST, urllib.parse.quote(path), parts.query, ""))
+    return urllib.parse.urlunsplit(("https", CERT_HOST, urllib.parse.quote(path), "", ""))
 
 
 def parse_envelope(body: bytes) -> dict[str, Any]:
     """Decode the request body into a JSON object, or explain why not."""
     try:
         envelope = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise MalformedRequest("request body is not valid UTF-8 JSON") from None
     if not isinstance(envelope, dict) or not isinstance(envelope.get("request"), dict):
         raise MalformedRequest("request body is not an Alexa request envelope")
     return envelope
 
 
-def check_signature(leaf: x509.Certificate, signature_b64: str, body: bytes) -> None:
-    """`Signature-256` is base64 of an RSA PKCS#1 v1.5 SHA-256 signature over the exact body bytes."""
+def decode_signature(signature_b64: str) -> bytes:
+    """The `Signature-256` bytes: strict base64, as long as an RSA signature of 2048 to 8192 bits. Checked
+    before anything is fetched, so a request that is not even signed never causes an outbound fetch."""
     try:
         signature = base64.b64decode(signature_b64, validate=True)
     except (binascii.Error, ValueError):
         raise BadSignature("signature header is not base64") from None
+    if not MIN_RSA_KEY_BITS // 8 <= len(signature) <= 1024:
+        raise BadSignature("signature header does not hold an RSA signature of a usable size")
+    return signature
+
+
+def check_signing_key(leaf: x509.Certificate) -> rsa.RSAPublicKey:
+    """The leaf's key must be RSA of at least MIN_RSA_KEY_BITS bits."""
     key = leaf.public_key()
     if not isinstance(key, rsa.RSAPublicKey):
-        raise BadSignature("signing certificate does not hold an RSA key")
+        raise BadCertificate("signing certificate does not hold an RSA key")
+    if key.key_size < MIN_RSA_KEY_BITS:
+        raise BadCertificate(f"signing key is shorter than {MIN_RSA_KEY_BITS} bits")
+    return key
+
+
+def check_signature(leaf: x509.Certificate, signature_b64: str | bytes, body: bytes) -> None:
+    """`Signature-256` is base64 of an RSA PKCS#1 v1.5 SHA-256 signature over the exact body bytes."""
+    signature = decode_signature(signature_b64) if isinstance(signature_b64, str) else signature_b64
+    key = check_signing_key(leaf)
     try:
         key.verify(signature, body, padding.PKCS1v15(), hashes.SHA256())
     except InvalidSignature:
@@ -160,17 +191,25 @@ def check_timestamp(envelope: Mapping[str, Any], now: datetime) -> None:
         raise TimestampOutOfWindow("request timestamp is not ISO 8601") from None
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=UTC)
-    if abs(now - stamp) > TIMESTAMP_TOLERANCE:
-        raise TimestampOutOfWindow("request timestamp is more than 150 s from now")
+    request_type = envelope["request"].get("type")
+    is_event = isinstance(request_type, str) and request_type.startswith(SKILL_EVENT_PREFIX)
+    oldest = SKILL_EVENT_TOLERANCE if is_event else TIMESTAMP_TOLERANCE
+    if now - stamp > oldest:
+        raise TimestampOutOfWindow(f"request timestamp is more than {int(oldest.total_seconds())} s old")
+    if stamp - now > TIMESTAMP_TOLERANCE:
+        raise TimestampOutOfWindow("request timestamp is more than 150 s ahead")
 
 
 def _application_ids(envelope: Mapping[str, Any]) -> list[Any]:
-    ids = []
-    system = (envelope.get("context") or {}).get("System") or {}
-    ids.append((system.get("application") or {}).get("applicationId"))
-    session = envelope.get("session") or {}
+    def field(holder: Any, name: str) -> Any:
+        return holder.get(name) if isinstance(holder, Mapping) else None  # odd shapes: simply absent
+
+    ids = [field(field(field(envelope.get("context"), "System"), "application"), "applicationId")]
+    session = envelope.get("session")
     if session:
-        ids.append((session.get("application") or {}).get("applicationId"))
+        ids.append(field(field(session, "application"), "applicationId"))
+        if not isinstance(session, Mapping):
+            ids.append(session)  # a session that is not an object cannot name our skill
     return [i for i in ids if i is not None]
 
 
@@ -233,30 +272,78 @@ def default_roots() -> list[x509.Certificate]:
 
 
 class HttpFetcher:
-    """GET the chain with a short timeout and a size cap. `rewrite` maps the checked URL to the address
-    actually contacted: only a test serving the chain from 127.0.0.1 sets it; the URL rules stay strict."""
+    """GET the chain with a short timeout per network operation, a bound on the whole fetch and a size cap.
+
+    The whole fetch (connect, TLS, headers, body) ends by `total_timeout` however slowly the server
+    trickles: a watchdog closes the socket at the deadline, so no read can outlive it. No redirects.
+    `rewrite` maps the checked URL to the address actually contacted: only a test serving the chain from
+    127.0.0.1 sets it; the URL rules stay strict."""
 
     def __init__(
         self,
         timeout: float = FETCH_TIMEOUT_SECONDS,
         max_bytes: int = MAX_CHAIN_BYTES,
         rewrite: Callable[[str], str] | None = None,
+        total_timeout: float = FETCH_TOTAL_SECONDS,
     ) -> None:
         self.timeout = timeout
+        self.total_timeout = total_timeout
         self.max_bytes = max_bytes
         self.rewrite = rewrite
         self._tls = ssl.create_default_context()
 
     def __call__(self, url: str) -> bytes:
-        target = self.rewrite(url) if self.rewrite else url
+        target = urllib.parse.urlsplit(self.rewrite(url) if self.rewrite else url)
+        deadline = time.monotonic() + self.total_timeout
+        per_operation = min(self.timeout, self.total_timeout)
+        conn: http.client.HTTPConnection
+        if target.scheme == "https":
+            conn = http.client.HTTPSConnection(
+                target.hostname or "", target.port, timeout=per_operation, context=self._tls
+            )
+        else:
+            conn = http.client.HTTPConnection(target.hostname or "", target.port, timeout=per_operation)
+        watchdog = threading.Timer(self.total_timeout, _abort, args=(conn,))
+        watchdog.daemon = True
+        watchdog.start()
+        response: http.client.HTTPResponse | None = None
         try:
-            with urllib.request.urlopen(target, timeout=self.timeout, context=self._tls) as response:
-                data = response.read(self.max_bytes + 1)
-        except (urllib.error.URLError, OSError, ValueError) as error:
-            raise CertFetchFailed(f"could not fetch the certificate chain: {error}") from None
+            conn.request("GET", target.path or "/")
+            response = conn.getresponse()
+            if response.status != 200:
+                raise CertFetchFailed(f"could not fetch the certificate chain: HTTP {response.status}")
+            data = b""
+            while len(data) <= self.max_bytes:
+                if time.monotonic() >= deadline:
+                    raise CertFetchFailed("certificate fetch took too long")
+                chunk = response.read1(16 * 1024)
+                if not chunk:
+                    break
+                data += chunk
+            if time.monotonic() >= deadline:  # the watchdog cut the socket: what came is not the chain
+                raise CertFetchFailed("certificate fetch took too long")
+            if response.length:  # fewer bytes than Content-Length promised
+                raise CertFetchFailed("certificate chain arrived incomplete")
+        except (OSError, http.client.HTTPException, ValueError) as error:
+            if time.monotonic() >= deadline:
+                raise CertFetchFailed("certificate fetch took too long") from None
+            raise CertFetchFailed(f"could not fetch the certificate chain: {type(error).__name__}") from None
+        finally:
+            watchdog.cancel()
+            if response is not None:
+                response.close()
+            conn.close()
         if len(data) > self.max_bytes:
             raise CertFetchFailed("certificate chain is too large")
         return data
+
+
+def _abort(conn: http.client.HTTPConnection) -> None:
+    """The fetch's deadline passed: unblock whatever read or handshake is waiting on its socket."""
+    sock = conn.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 class Headers(Protocol):
@@ -265,17 +352,33 @@ class Headers(Protocol):
     def get(self, key: str, /) -> str | None: ...
 
 
-@dataclass(frozen=True)
+@dataclass
 class _CachedChain:
     leaf: x509.Certificate
     expires: datetime
+    proven: bool = False  # a request signed with its key verified: evicted last
+
+
+class _Flight:
+    """One fetch in progress for a URL; every request that wants it waits for its one outcome."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.leaf: x509.Certificate | None = None
+        self.error: VerificationFailed | None = None
 
 
 class AlexaRequestVerifier:
     """Verify one request: `verify(headers, body)` returns the parsed envelope or raises RequestRejected.
 
-    Chains are cached by normalised URL until the first certificate in them expires; the cache is bounded
-    and thread-safe, and concurrent requests for one new URL share a single fetch.
+    Order: everything that needs no network first (headers, URL rules, the signature's form, the envelope,
+    its timestamp and application ID), so a request that is not signed, not fresh or not for this skill
+    never causes an outbound fetch. Then the chain: cached by normalised URL until the first certificate
+    in it expires. The cache is bounded and thread-safe; chains that verified a signature are evicted only
+    after those that never did, so unsigned requests naming other valid URLs cannot push the genuine chain
+    out. Concurrent requests for one uncached URL share a single fetch and its single outcome, success or
+    failure (failures are not cached, and not serialised: nobody waits behind a failed fetch to try again).
+    New URLs may be fetched at most NEW_URL_FETCHES_PER_MINUTE times a minute.
     """
 
     def __init__(
@@ -285,6 +388,8 @@ class AlexaRequestVerifier:
         fetcher: Fetcher | None = None,
         clock: Clock | None = None,
         cache_size: int = 32,
+        fetches_per_minute: int = NEW_URL_FETCHES_PER_MINUTE,
+        fetch_wait_seconds: float = FETCH_TOTAL_SECONDS + 1.0,
     ) -> None:
         if not skill_id:
             raise ValueError("a skill ID is required to verify requests")
@@ -295,21 +400,27 @@ class AlexaRequestVerifier:
         self._cache: OrderedDict[str, _CachedChain] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
-        self._url_locks: dict[str, threading.Lock] = {}
+        self._flights: dict[str, _Flight] = {}
+        self._fetches_per_minute = fetches_per_minute
+        self._fetch_times: list[float] = []  # monotonic times of recent fetches, for the budget
+        self._fetch_wait = fetch_wait_seconds
 
     def verify(self, headers: Headers, body: bytes) -> dict[str, Any]:
         cert_url = headers.get(CERT_URL_HEADER)
-        signature = headers.get(SIGNATURE_HEADER)
-        if not cert_url or not signature:
+        signature_b64 = headers.get(SIGNATURE_HEADER)
+        if not cert_url or not signature_b64:
             raise MissingHeader(f"{CERT_URL_HEADER} and {SIGNATURE_HEADER} headers are required")
         now = self._clock()
         if now.tzinfo is None:  # an injected clock may give naive UTC; comparisons need an aware time
             now = now.replace(tzinfo=UTC)
-        leaf = self.signing_certificate(check_cert_url(cert_url), now)
-        check_signature(leaf, signature, body)
+        url = check_cert_url(cert_url)
+        signature = decode_signature(signature_b64)
         envelope = parse_envelope(body)
         check_timestamp(envelope, now)
         check_application_id(envelope, self.skill_id)
+        leaf = self.signing_certificate(url, now)
+        check_signature(leaf, signature, body)
+        self._mark_proven(url)
         return envelope
 
     def signing_certificate(self, url: str, now: datetime) -> x509.Certificate:
@@ -317,21 +428,57 @@ class AlexaRequestVerifier:
         cached = self._cached(url, now)
         if cached:
             return cached
-        with self._url_lock(url):
-            try:
-                cached = self._cached(url, now)  # another thread may have fetched it while we waited
-                if cached:
-                    return cached
-                entry = self._fetch_and_validate(url, now)
-                with self._lock:
-                    self._cache[url] = entry
-                    self._cache.move_to_end(url)
-                    while len(self._cache) > self._cache_size:
-                        self._cache.popitem(last=False)
-                return entry.leaf
-            finally:
-                with self._lock:  # failures are not cached, and their locks must not pile up either
-                    self._url_locks.pop(url, None)
+        with self._lock:
+            flight = self._flights.get(url)
+            leader = flight is None
+            if flight is None:
+                self._spend_fetch_budget()  # raises when new URLs come too fast: no fetch at all
+                flight = self._flights[url] = _Flight()
+        if not leader:
+            if not flight.done.wait(self._fetch_wait):
+                raise CertFetchFailed("timed out waiting for the certificate chain")
+            if flight.error is not None:
+                raise type(flight.error)(str(flight.error))
+            if flight.leaf is None:  # pragma: no cover - a finished flight has one or the other
+                raise CertFetchFailed("certificate chain unavailable")
+            check_leaf(flight.leaf, now)
+            return flight.leaf
+        try:
+            entry = self._fetch_and_validate(url, now)
+            self._remember(url, entry)
+            flight.leaf = entry.leaf
+            return entry.leaf
+        except VerificationFailed as error:
+            flight.error = error
+            raise
+        finally:
+            with self._lock:
+                self._flights.pop(url, None)
+            flight.done.set()
+
+    def _spend_fetch_budget(self) -> None:
+        """Called with the lock held."""
+        if self._fetches_per_minute <= 0:
+            return
+        moment = time.monotonic()
+        self._fetch_times = [t for t in self._fetch_times if moment - t < 60.0]
+        if len(self._fetch_times) >= self._fetches_per_minute:
+            raise CertFetchFailed("too many new certificate URLs; not fetching now")
+        self._fetch_times.append(moment)
+
+    def _remember(self, url: str, entry: _CachedChain) -> None:
+        with self._lock:
+            self._cache[url] = entry
+            self._cache.move_to_end(url)
+            while len(self._cache) > self._cache_size:
+                unproven = next((key for key, value in self._cache.items() if not value.proven), None)
+                self._cache.pop(unproven if unproven is not None else next(iter(self._cache)))
+
+    def _mark_proven(self, url: str) -> None:
+        with self._lock:
+            entry = self._cache.get(url)
+            if entry is not None:
+                entry.proven = True
 
     def _fetch_and_validate(self, url: str, now: datetime) -> _CachedChain:
         try:
@@ -339,8 +486,9 @@ class AlexaRequestVerifier:
         except VerificationFailed:
             raise
         except Exception as error:  # an injected fetcher's failure is still just a failed fetch
-            raise CertFetchFailed(f"could not fetch the certificate chain: {error}") from None
+            raise CertFetchFailed(f"could not fetch the certificate chain: {type(error).__name__}") from None
         chain = validate_chain(pem, self._store, now)
+        check_signing_key(chain[0])
         return _CachedChain(chain[0], min(cert.not_valid_after_utc for cert in chain))
 
     def _cached(self, url: str, now: datetime) -> x509.Certificate | None:
@@ -354,7 +502,3 @@ class AlexaRequestVerifier:
             self._cache.move_to_end(url)
         check_leaf(entry.leaf, now)  # not_valid_before can still be in the future on a skewed clock
         return entry.leaf
-
-    def _url_lock(self, url: str) -> threading.Lock:
-        with self._lock:
-            return self._url_locks.setdefault(url, threading.Lock())

@@ -132,7 +132,8 @@ def record_of(progress: Progress) -> Record:
 
 
 # Progress fields the read-back covers, besides those in Record: the visit dates, the last exercise's date
-# (said with the exercise count), the schema and write versions ("a version number for saving").
+# (said with the exercise count), the schema and write versions and the last writes' tokens ("a version
+# number for saving").
 READ_BACK_FIELDS = frozenset(Record.__dataclass_fields__) | {
     "details_heard",
     "timer_id",
@@ -143,4 +144,5 @@ READ_BACK_FIELDS = frozenset(Record.__dataclass_fields__) | {
     "last_exercise_date",
     "schema_version",
     "version",
+    "write_ids",
 }

@@ -18,12 +18,14 @@ from ask_sdk_core.utils import get_request_type
 
 from trust_builder.alexa import session, today
 from trust_builder.progress import Progress
-from trust_builder.storage import ProgressStore
+from trust_builder.storage import PendingWrite, ProgressStore
 
 logger = logging.getLogger(__name__)
 
 CURRENT = "progress"  # this session's progress (a dict), or None before anything was ever stored
 STORED = "stored"  # what the store holds, as far as this session knows
+PENDING = "pending_writes"  # saves of this session whose outcome is unknown (ProgressStore.save's `pending`)
+UNREAD = "unread"  # True while this session could not read what is stored (and saved nothing since)
 STORE = "store"  # request attribute: the ProgressStore serving this request
 # Requests that need no progress: the session is over, or the event concerns the account, not a conversation.
 NO_READ_REQUESTS = ("SessionEndedRequest", "AlexaSkillEvent.SkillDisabled")
@@ -44,6 +46,7 @@ class LoadProgressInterceptor(AbstractRequestInterceptor):
         result = self.store.load(handler_input.request_envelope)
         if not result.ok:
             handler_input.attributes_manager.request_attributes[READ_FAILED] = True
+            attributes[UNREAD] = True
         loaded = result.progress.to_dict() if result.ok and result.progress else None
         attributes[CURRENT] = loaded
         attributes[STORED] = loaded
@@ -53,6 +56,11 @@ def current(handler_input: HandlerInput) -> Progress | None:
     """The household's progress, or None for a household that has nothing stored yet."""
     raw = session(handler_input).get(CURRENT)
     return Progress.from_dict(raw) if raw else None
+
+
+def remembered(handler_input: HandlerInput) -> bool:
+    """False while the stored progress could not be read: "nothing stored" is then unknown, not true."""
+    return not session(handler_input).get(UNREAD)
 
 
 def record(handler_input: HandlerInput, change: Callable[[Progress], None]) -> bool:
@@ -81,10 +89,17 @@ def flush(handler_input: HandlerInput) -> bool:
         return False
     store = _store(handler_input)
     base = Progress.from_dict(attributes[STORED]) if attributes.get(STORED) else None
-    result = store.save(handler_input.request_envelope, base, Progress.from_dict(attributes[CURRENT]))
+    pending = [p for p in map(PendingWrite.from_dict, attributes.get(PENDING) or []) if p is not None]
+    result = store.save(
+        handler_input.request_envelope, base, Progress.from_dict(attributes[CURRENT]), pending
+    )
     if not result.ok:
         logger.warning("progress not saved; will retry at the next checkpoint")
+        if result.pending:
+            attributes[PENDING] = [p.to_dict() for p in result.pending]
         return False
+    attributes.pop(PENDING, None)
+    attributes.pop(UNREAD, None)  # the save merged with what is stored: now we know it
     attributes[CURRENT] = attributes[STORED] = result.progress.to_dict()
     return True
 
@@ -95,6 +110,8 @@ def forget(handler_input: HandlerInput) -> bool:
         return False
     attributes = session(handler_input)
     attributes[CURRENT] = attributes[STORED] = None
+    attributes.pop(PENDING, None)
+    attributes.pop(UNREAD, None)
     return True
 
 

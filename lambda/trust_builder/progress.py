@@ -9,6 +9,7 @@ grows per visit, so an item stays small however often a household comes back.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -17,12 +18,21 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from trust_builder.exercise import Exercise, InvalidState, clean_name
+
+logger = logging.getLogger(__name__)
+
 SCHEMA_VERSION = 2
 STEP_COUNT = 8
 MAX_NAMES = 2
 MAX_NAME_LENGTH = 40
 MAX_TIMER_ID_LENGTH = 128
 FLOOR_MINUTES_RANGE = range(1, 61)
+# Write tokens: random values naming the latest writes, so a save retried after an unknown outcome can tell
+# whether its earlier attempt landed (see storage/progress_store.py). A few are kept, not just the last, so
+# the answer survives another device writing in between. Hex only, bounded in number and length.
+MAX_WRITE_IDS = 4
+_WRITE_ID = re.compile(r"[0-9a-f]{8,32}")
 
 # Schema 1, the shape stored before this module existed (no "schema_version", no "version"):
 #   {"step": 3, "heard": [1, 2, 3], "completed": 2, "names": "Sam and Alex", "last": "2024-05-01"}
@@ -52,6 +62,7 @@ class Progress:
     last_visit: str | None = None
     restarts: int = 0  # times the household started over: lets a merge tell a reset from stale data
     version: int = 0  # write version for conditional writes; 0 = never stored
+    write_ids: list[str] = field(default_factory=list)  # the latest writes' tokens, oldest first
 
     # ----- construction ------------------------------------------------------------------------------
 
@@ -68,7 +79,7 @@ class Progress:
             "current_step": _int_in(self.current_step, range(0, STEP_COUNT + 1), 0),
             "steps_heard": _step_list(self.steps_heard),
             "details_heard": _step_list(self.details_heard),
-            "exercises_completed": _int_in(self.exercises_completed, _COUNTER_RANGE, 0),
+            "exercises_completed": _count(self.exercises_completed),
             "last_exercise_date": _iso_date(self.last_exercise_date),
             "unfinished_exercise": _unfinished(self.unfinished_exercise),
             "floor_minutes": _int_in(self.floor_minutes, FLOOR_MINUTES_RANGE, None),
@@ -77,8 +88,9 @@ class Progress:
             "reminder_id": _timer_id(self.reminder_id),
             "first_visit": _iso_date(self.first_visit),
             "last_visit": _iso_date(self.last_visit),
-            "restarts": _int_in(self.restarts, _COUNTER_RANGE, 0),
+            "restarts": _count(self.restarts),
             "version": _int_in(self.version, _VERSION_RANGE, 0),
+            "write_ids": _write_ids(self.write_ids),
         }
 
     @classmethod
@@ -99,7 +111,7 @@ class Progress:
             current_step=_int_in(data.get("current_step"), range(0, STEP_COUNT + 1), 0),
             steps_heard=_step_list(data.get("steps_heard")),
             details_heard=_step_list(data.get("details_heard")),
-            exercises_completed=_int_in(data.get("exercises_completed"), _COUNTER_RANGE, 0),
+            exercises_completed=_count(data.get("exercises_completed")),
             last_exercise_date=_iso_date(data.get("last_exercise_date")),
             unfinished_exercise=_unfinished(data.get("unfinished_exercise")),
             floor_minutes=_int_in(data.get("floor_minutes"), FLOOR_MINUTES_RANGE, None),
@@ -108,8 +120,9 @@ class Progress:
             reminder_id=_timer_id(data.get("reminder_id")),
             first_visit=first_visit or last_visit,
             last_visit=last_visit or first_visit,
-            restarts=_int_in(data.get("restarts"), _COUNTER_RANGE, 0),
+            restarts=_count(data.get("restarts")),
             version=_int_in(data.get("version"), _VERSION_RANGE, 0),
+            write_ids=_write_ids(data.get("write_ids"), legacy=data.get("write_id")),
         )
 
     def copy(self) -> Progress:
@@ -176,7 +189,8 @@ def merge(base: Progress | None, ours: Progress, theirs: Progress) -> Progress:
       household's first visit, so "max" would move it forward).
     - start over: if this session started over (ours.restarts > base.restarts), the household's latest wish
       is a fresh start: the steps and exercise fields are ours alone, whatever the other device added.
-    - version = theirs.version, so the next conditional write expects what is stored now.
+    - version = theirs.version, so the next conditional write expects what is stored now; write_ids are
+      theirs (the store appends the next write's token).
     """
     origin = Progress.from_dict(base.to_dict()) if base is not None else Progress()
     mine = Progress.from_dict(ours.to_dict())
@@ -208,6 +222,7 @@ def merge(base: Progress | None, ours: Progress, theirs: Progress) -> Progress:
         last_visit=_max_date(mine.last_visit, other.last_visit),
         restarts=other.restarts + added("restarts"),
         version=other.version,
+        write_ids=list(other.write_ids),
     )
     if mine.restarts > origin.restarts:
         merged.current_step = mine.current_step
@@ -221,7 +236,10 @@ def merge(base: Progress | None, ours: Progress, theirs: Progress) -> Progress:
 
 # ----- helpers ---------------------------------------------------------------------------------------
 
-_COUNTER_RANGE = range(0, 2**31)
+# Counters (exercises completed, start-overs) are documented to stay under MAX_COUNT: an exercise a day for
+# 27 years. A larger value (a corrupt item, a tampered session) is clamped to it, never stored as given.
+MAX_COUNT = 9_999
+_COUNTER_RANGE = range(0, MAX_COUNT + 1)
 _VERSION_RANGE = range(0, 2**63)
 
 
@@ -255,6 +273,12 @@ def _int_in(value: Any, allowed: range, default: _Default) -> int | _Default:
     return number if number in allowed else default
 
 
+def _count(value: Any) -> int:
+    """A counter: a non-negative integral number, clamped to MAX_COUNT; anything else counts as 0."""
+    number = _int_in(value, range(0, 2**63), None)
+    return 0 if number is None else min(number, MAX_COUNT)
+
+
 def _iso_date(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
@@ -273,10 +297,10 @@ def _min_date(a: str | None, b: str | None) -> str | None:
 
 
 def _clean_name(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    name = " ".join(value.split())[:MAX_NAME_LENGTH].strip()
-    return name or None
+    """A first name as the exercise accepts a spoken one (exercise.clean_name: letters, spaces, hyphens,
+    apostrophes, dots; at most 30 characters and three words), so a stored name from an older item, another
+    writer or a tampered session can never put markup, control characters or pages of text into speech."""
+    return clean_name(value[: MAX_NAME_LENGTH * 4]) if isinstance(value, str) else None
 
 
 def _names(value: Any) -> tuple[str, ...]:
@@ -298,7 +322,29 @@ def _turn_style(value: Any) -> str | None:
 
 
 def _unfinished(value: Any) -> dict[str, Any] | None:
-    return _plain(value) if isinstance(value, Mapping) else None
+    """An unfinished exercise in the exercise module's current shape, or None.
+
+    Older or unknown shapes (another state version, missing or foreign fields, wrong types, oversized
+    values) are dropped with a log line rather than kept: the launch and "start the exercise" must never
+    meet a state they cannot parse. The household just starts a fresh exercise."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        try:
+            return Exercise.from_dict(_plain(value)).to_dict()
+        except (InvalidState, RecursionError):
+            pass
+    logger.warning("progress: dropped an unfinished exercise of unknown shape (%s)", type(value).__name__)
+    return None
+
+
+def _write_ids(value: Any, legacy: Any = None) -> list[str]:
+    """Hex tokens, oldest first, at most MAX_WRITE_IDS; a lone "write_id" (the first layout) counts too."""
+    tokens = list(value) if isinstance(value, list | tuple) else []
+    if not tokens and legacy is not None:
+        tokens = [legacy]
+    valid = [t for t in tokens if isinstance(t, str) and _WRITE_ID.fullmatch(t)]
+    return list(dict.fromkeys(valid))[-MAX_WRITE_IDS:]
 
 
 def _plain(value: Any) -> Any:

@@ -27,6 +27,7 @@ from trust_builder.handlers import (
     steps,
 )
 from trust_builder.household import LoadProgressInterceptor
+from trust_builder.session_guard import ValidateSessionInterceptor
 from trust_builder.storage import ProgressStore
 
 if TYPE_CHECKING:  # ask_sdk_core.api_client imports requests: not at a cold start (lazy_api_client.py)
@@ -87,6 +88,8 @@ def build_skill_builder(
         standard.UnknownRequestHandler(),
     ):
         builder.add_request_handler(handler)
+    # First: every later interceptor and handler sees only validated session attributes.
+    builder.add_global_request_interceptor(ValidateSessionInterceptor())
     builder.add_global_request_interceptor(LoadProgressInterceptor(ProgressStore(adapter)))
     builder.add_global_request_interceptor(exercise.ParkExerciseInterceptor())
     builder.add_global_response_interceptor(conversation.VaryRepeats())

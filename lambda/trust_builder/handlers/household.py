@@ -27,7 +27,9 @@ class ProgressReportHandler(AbstractRequestHandler):
         content = content_for(handler_input)
         progress = household.current(handler_input)
         speech = Speech()
-        if progress is None:
+        if not household.remembered(handler_input):  # this session's steps alone would be half the story
+            speech.say(content.phrase("reliability.memory.progress_unavailable"))
+        elif progress is None:
             speech.say(content.phrase("speech.progress.nothing_yet"))
         else:
             for line in progress_lines(progress, content, today(handler_input).toordinal()):

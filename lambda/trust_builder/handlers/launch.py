@@ -12,7 +12,7 @@ from ask_sdk_model import Response
 from trust_builder import exercise_script, household, replies
 from trust_builder.alexa import MODE, content_for, respond, session, today
 from trust_builder.content import Content
-from trust_builder.exercise import Exercise
+from trust_builder.exercise import Exercise, InvalidState
 from trust_builder.navigation import STEP_COUNT
 from trust_builder.progress import Progress
 from trust_builder.speech import Speech
@@ -25,6 +25,15 @@ class LaunchHandler(AbstractRequestHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         content = content_for(handler_input)
         progress = household.current(handler_input)
+        if progress is None and not household.remembered(handler_input):
+            # The read failed: this household may well be returning. Say so, keep going, overwrite nothing.
+            session(handler_input)[MODE] = replies.MENU
+            replies.offer(handler_input, replies.OFFER_STEP, 1)
+            speech = Speech(content.phrase("reliability.memory.unavailable"))
+            speech.say(content.phrase("reliability.memory.unavailable_prompt"))
+            return respond(
+                handler_input, speech, Speech(content.phrase("reliability.memory.unavailable_reprompt"))
+            )
         if progress is None:
             session(handler_input)[MODE] = replies.MENU
             replies.offer(handler_input, replies.OFFER_STEP, 1)
@@ -40,9 +49,10 @@ class LaunchHandler(AbstractRequestHandler):
             if names
             else content.phrase("speech.welcome.returning")
         )
-        if progress.unfinished_exercise:
+        unfinished = _unfinished(progress.unfinished_exercise)
+        if unfinished is not None:
             session(handler_input)[MODE] = replies.RESUME_OFFER
-            offer = exercise_script.resume_offer(Exercise.from_dict(progress.unfinished_exercise), content)
+            offer = exercise_script.resume_offer(unfinished, content)
             return respond(
                 handler_input, greeting.say(offer), Speech(content.phrase("speech.help.resume_offer"))
             )
@@ -90,3 +100,14 @@ def welcome_back_lines(progress: Progress, content: Content, on: date) -> list[s
         else:
             lines.append(content.phrase("conversation.welcome.exercise_days", days=days))
     return lines
+
+
+def _unfinished(stored: dict | None) -> Exercise | None:
+    """The stored unfinished exercise, or None. Progress already drops shapes that do not parse; this guard
+    keeps a launch safe even if that ever changes, as `_stored_exercise` does for "start the exercise"."""
+    if not stored:
+        return None
+    try:
+        return Exercise.from_dict(stored)
+    except InvalidState:
+        return None

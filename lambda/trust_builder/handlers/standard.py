@@ -11,6 +11,7 @@ from ask_sdk_model import Response, SessionEndedRequest
 
 from trust_builder import household, replies
 from trust_builder.alexa import MODE, STEP, content_for, respond, session
+from trust_builder.errors import log_exception
 from trust_builder.handlers import conversation
 from trust_builder.speech import Speech
 
@@ -94,13 +95,14 @@ class UnknownRequestHandler(AbstractRequestHandler):
 
 
 class ApologiseOnError(AbstractExceptionHandler):
-    """Any exception: a brief apology, and the session stays usable. Logged without user data."""
+    """Any exception: a brief apology, and the session stays usable. Logged as one JSON line with the
+    exception's type and where it was raised, never its message or traceback (they can quote slot text)."""
 
     def can_handle(self, handler_input: HandlerInput, exception: Exception) -> bool:
         return True
 
     def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
-        logger.error("unhandled %s in skill", type(exception).__name__, exc_info=exception)
+        log_exception(logger, "unhandled exception in skill", exception)  # type and place, never values
         content = content_for(handler_input)
         return respond(
             handler_input,

@@ -4,12 +4,19 @@ One file, one table (id TEXT PRIMARY KEY, attributes TEXT JSON, version INTEGER)
 column (not inside the JSON) and is put back into the dict on read, so the conditional write is a plain
 `UPDATE ... WHERE version = ?`. A connection per call keeps it safe for the threaded web service; SQLite's
 own locking (with a busy timeout) serialises the writers.
+
+A database that cannot be opened (read-only or missing data directory, full disk, a file that is not a
+SQLite database) never stops the skill from starting: the adapter logs it, and every operation tries to
+open it again and raises PersistenceException while it still cannot, so the skill keeps talking and says it
+can't remember right now. Nothing here ever deletes, truncates or recreates an existing file.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
+import threading
 from collections.abc import Callable
 from contextlib import closing
 from decimal import Decimal
@@ -20,6 +27,8 @@ from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.exceptions import PersistenceException
 
 from trust_builder.storage.versioning import VERSION_KEY, WriteConflict, expected_version, household_key
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_DATA_DIR = Path("data")
 DATABASE_FILE_NAME = "trust_builder.sqlite3"
@@ -44,16 +53,32 @@ class SqliteAdapter(AbstractPersistenceAdapter):
     ) -> None:
         self.path = Path(path)
         self.partition_keygen = partition_keygen
+        self._ready = False
+        self._opening = threading.Lock()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with closing(self._connect()) as conn, conn:
-                conn.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
-                conn.execute(_SCHEMA)
-        except (OSError, sqlite3.Error) as error:
-            reason = type(error).__name__
-            raise PersistenceException(f"cannot open the progress database: {reason}") from error
+            self._open()
+        except PersistenceException as error:
+            logger.warning("progress database unavailable at start-up (%s); retrying on use", error)
+
+    def _open(self) -> None:
+        """Creates the folder and the table if needed, once; raises PersistenceException while it can't."""
+        if self._ready:
+            return
+        with self._opening:
+            if self._ready:
+                return
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with closing(sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S)) as conn, conn:
+                    conn.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
+                    conn.execute(_SCHEMA)
+            except (OSError, sqlite3.Error) as error:
+                reason = type(error).__name__
+                raise PersistenceException(f"cannot open the progress database: {reason}") from error
+            self._ready = True
 
     def _connect(self) -> sqlite3.Connection:
+        self._open()
         return sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S)
 
     def get_attributes(self, request_envelope: Any) -> dict[str, Any]:
