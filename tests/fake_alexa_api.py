@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
 TIMERS_PATH = "/v1/alerts/timers"
+REMINDERS_PATH = "/v1/alerts/reminders"
 MAX_TIMERS = 10
 MAX_DURATION = dt.timedelta(hours=2)
 OPERATION_TYPES = {"NOTIFY_ONLY", "ANNOUNCE", "LAUNCH_TASK"}
@@ -61,6 +62,7 @@ class _Fault:
 class _State:
     requests: list[RecordedRequest] = field(default_factory=list)
     timers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reminders: dict[str, dict[str, Any]] = field(default_factory=dict)
     faults: deque[_Fault] = field(default_factory=deque)
     rejected_operations: dict[str, int] = field(default_factory=dict)
 
@@ -144,6 +146,11 @@ class FakeAlexaApi:
         with self._lock:
             return {key: dict(value) for key, value in self._state.timers.items()}
 
+    @property
+    def reminders(self) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            return {key: dict(value) for key, value in self._state.reminders.items()}
+
     def created_bodies(self) -> list[Any]:
         return [r.body for r in self.requests if r.method == "POST" and r.path == TIMERS_PATH]
 
@@ -164,6 +171,8 @@ class FakeAlexaApi:
             return self._route(method, path, body)
 
     def _route(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        if path.startswith(REMINDERS_PATH):
+            return self._reminders(method, path, body)
         timers = self._state.timers
         if path == TIMERS_PATH:
             if method == "POST":
@@ -183,6 +192,41 @@ class FakeAlexaApi:
                 return 200, timer
             if method == "DELETE":
                 del timers[match.group(1)]
+                return 200, None
+        return 404, _error("NOT_FOUND", "No such resource.")
+
+    def _reminders(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        """The Reminders API: POST creates (201, an alertToken), GET and DELETE by token."""
+        reminders = self._state.reminders
+        if path == REMINDERS_PATH and method == "POST":
+            problem = _invalid_reminder_request(body)
+            if problem:
+                return 400, _error("INVALID_REQUEST", problem)
+            now = _iso(dt.datetime.now(dt.UTC).replace(microsecond=0))
+            token = str(uuid.uuid4())
+            reminders[token] = {
+                "alertToken": token,
+                "createdTime": now,
+                "updatedTime": now,
+                "status": "ON",
+                "version": "1",
+                "trigger": body["trigger"],
+                "alertInfo": body["alertInfo"],
+                "pushNotification": body.get("pushNotification"),
+            }
+            return 201, {
+                key: reminders[token][key]
+                for key in ("alertToken", "createdTime", "updatedTime", "status", "version")
+            }
+        match = re.fullmatch(re.escape(REMINDERS_PATH) + r"/([^/]+)", path)
+        if match:
+            reminder = reminders.get(match.group(1))
+            if reminder is None:
+                return 404, _error("NOT_FOUND", "No reminder with this token.")
+            if method == "GET":
+                return 200, reminder
+            if method == "DELETE":
+                del reminders[match.group(1)]
                 return 200, None
         return 404, _error("NOT_FOUND", "No such resource.")
 
@@ -285,6 +329,33 @@ def _invalid_timer_request(body: Any) -> str | None:
         task = operation.get("task") or {}
         if not isinstance(task.get("name"), str) or not isinstance(task.get("version"), str):
             return "LAUNCH_TASK needs task {name, version}"
+    return None
+
+
+def _invalid_reminder_request(body: Any) -> str | None:
+    """What the Reminders API would refuse in a create request (the fields this skill uses), or None."""
+    if not isinstance(body, dict):
+        return "body must be a JSON object"
+    if not isinstance(body.get("requestTime"), str):
+        return "requestTime is required"
+    trigger = body.get("trigger")
+    if not isinstance(trigger, dict) or trigger.get("type") not in (
+        "SCHEDULED_ABSOLUTE",
+        "SCHEDULED_RELATIVE",
+    ):
+        return "trigger.type must be SCHEDULED_ABSOLUTE or SCHEDULED_RELATIVE"
+    if trigger["type"] == "SCHEDULED_ABSOLUTE" and not re.fullmatch(
+        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", str(trigger.get("scheduledTime"))
+    ):
+        return "scheduledTime must be a local ISO date-time"
+    recurrence = trigger.get("recurrence")
+    if recurrence is not None and (
+        not isinstance(recurrence, dict) or recurrence.get("freq") not in ("WEEKLY", "DAILY")
+    ):
+        return "recurrence.freq must be WEEKLY or DAILY"
+    content = ((body.get("alertInfo") or {}).get("spokenInfo") or {}).get("content")
+    if not _locale_texts(content):
+        return "alertInfo.spokenInfo.content needs locale and text"
     return None
 
 

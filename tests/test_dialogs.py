@@ -3,13 +3,16 @@ matcher, envelopes through the Lambda entry point, the real ASK SDK dispatch and
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
 import yaml
 from skill_harness import LOCALES, device, household_id, lambda_entry
 
+from tests.fake_alexa_api import FakeAlexaApi
 from trust_builder.content import respell
+from trust_console import envelopes
 
 DIALOG_DIR = Path(__file__).parent / "dialogs"
 
@@ -29,11 +32,23 @@ def _expected(fragment: str, locale: str) -> str:
 
 
 @pytest.mark.parametrize(("dialog", "locale"), list(_dialogs()))
-def test_dialog(dialog, locale, tmp_path_factory):
+def test_dialog(dialog, locale, tmp_path_factory, monkeypatch):
     """Each dialog in every locale: the words as that locale spells them; `locales:` (or `locale:`) limits a
-    dialog to some locales; `card:` says whether a card was sent."""
+    dialog to some locales; `card:` says whether a card was sent; `alexa_api:` runs a loopback HTTPS fake of
+    Alexa's APIs with the `permissions:` listed."""
     handler = lambda_entry(tmp_path_factory.mktemp("data"))
-    echo = device(handler, household_id(dialog.get("household", "")), locale=locale)
+    with contextlib.ExitStack() as stack:
+        options = {}
+        if dialog.get("alexa_api"):
+            api = stack.enter_context(FakeAlexaApi(token=envelopes.LOCAL_ACCESS_TOKEN))
+            monkeypatch.setenv("REQUESTS_CA_BUNDLE", api.ca_file)
+            granted = {scope: "GRANTED" for scope in dialog.get("permissions", [])}
+            options = {"api_endpoint": api.url, "permissions": granted}
+        echo = device(handler, household_id(dialog.get("household", "")), locale=locale, **options)
+        _run(echo, dialog, locale)
+
+
+def _run(echo, dialog, locale):
     for number, turn in enumerate(dialog["turns"], start=1):
         said = turn["say"]
         result = echo.say(said) if said else echo.silence()

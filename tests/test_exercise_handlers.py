@@ -125,7 +125,7 @@ def assert_help_line(turn: Turn, spoken_number: str, card_number: str) -> None:
 # --- 1. safety, from every phase reachable by voice ---------------------------------------------------
 
 SETUP = ("open trust builder", "start the listening exercise")
-NAMED = (*SETUP, "Sam and Alex")
+NAMED = (*SETUP, "Sam and Alex", "yes")  # the names are read back once: "Sam and Alex, is that right?"
 FLOOR_ONE = (*NAMED, "Sam goes first", "one minute each", "next")
 REFLECTION = (*FLOOR_ONE, "next")
 FLOOR_TWO = (*REFLECTION, "yes")
@@ -134,7 +134,7 @@ FLOOR_TWO = (*REFLECTION, "yes")
 PHASES = {
     "names": (SETUP, ("exercise", "names", 0, 0)),
     "confirm names": (
-        (*NAMED, "stop", "open trust builder", "no", "start the listening exercise"),
+        (*NAMED, "stop", "open trust builder", "no", "no", "start the listening exercise"),
         ("exercise", "confirm_names", 0, 0),
     ),
     "first speaker": (NAMED, ("exercise", "first_speaker", 0, 0)),
@@ -144,7 +144,8 @@ PHASES = {
     "reflection": (REFLECTION, ("exercise", "reflection", 0, 0)),
     "floor round 2": (FLOOR_TWO, ("exercise", "floor", 1, 0)),
     "appreciation": ((*FLOOR_TWO, "next", "yes"), ("exercise", "appreciation", 1, 0)),
-    "paused": ((*FLOOR_ONE, "pause"), ("exercise", "floor", 0, 1)),
+    # A pause ends the session truthfully; opening the skill again offers to pick up there.
+    "paused": ((*FLOOR_ONE, "pause", "open trust builder"), ("resume_offer", "floor", 0, 1)),
     "resume offer after a stop": (
         (*REFLECTION, "stop", "open trust builder"),
         ("resume_offer", "stopped", 0, 0),
@@ -247,7 +248,7 @@ def timer_device(handler, api: FakeAlexaApi, user: str | None = None, **options:
 
 def start_timer_floor(echo: LocalDevice, api: FakeAlexaApi) -> Turn:
     """Sets up a five-minute exercise with permission granted and starts round 1's floor."""
-    setup = say(echo, *NAMED, "Sam goes first", "give us five minutes each")
+    setup = say(echo, *NAMED, "Sam goes first", "no interruptions", "give us five minutes each")
     assert setup.session_open
     assert not setup.directives, "permission is held: no consent question"
     assert posted_timers(api) == [], "the timer starts with the floor, not before"
@@ -291,7 +292,7 @@ def test_five_minute_floor_sets_a_launch_task_timer_and_its_relaunch_continues(h
     # Round 2 gets its own timer, under a label of its own (labels are unique on a device).
     swap = say(echo, "yes")
     assert swap.session_ended
-    assert "Alex, you have the floor" in swap.speech_text
+    assert "Alex has the floor for five minutes" in swap.speech_text
     first, second = posted_timers(api)
     assert second["duration"] == "PT5M"
     assert second["timerLabel"] != first["timerLabel"]
@@ -349,7 +350,7 @@ def test_safety_during_a_timer_floor_cancels_the_timer(handler, api) -> None:
 
 
 def ask_for_timer(echo: LocalDevice, api: FakeAlexaApi) -> Turn:
-    turn = say(echo, *NAMED, "Sam goes first", "give us five minutes each")
+    turn = say(echo, *NAMED, "Sam goes first", "no interruptions", "give us five minutes each")
     [directive] = turn.directives
     assert directive["type"] == "Connections.SendRequest"
     assert directive["name"] == "AskFor"
@@ -419,7 +420,7 @@ def test_accepted_timer_permission_creates_the_timer(handler, api, accept: str) 
 def test_timer_api_failure_falls_back_to_a_one_response_floor_fault_injected(handler, api, status) -> None:
     user = household_id("timer-fault")
     echo = timer_device(handler, api, user, permissions=GRANTED)
-    say(echo, *NAMED, "Sam goes first", "give us five minutes each")
+    say(echo, *NAMED, "Sam goes first", "no interruptions", "give us five minutes each")
     api.fail_next(status)
 
     floor = say(echo, "next")
@@ -448,7 +449,15 @@ class Clock:
         self.moment += timedelta(seconds=seconds)
 
 
-FLOOR_SETUP = ("open trust builder", "start the listening exercise", "Sam and Alex", "Sam goes first", "next")
+# One minute each: a one-response turn (two exchanges), so "played" means the whole turn has played.
+FLOOR_SETUP = (
+    "open trust builder",
+    "start the listening exercise",
+    "Sam and Alex",
+    "yes",
+    "Sam goes first",
+    "one minute each",
+)
 
 
 def _floor_played(handler, clock: Clock, user: str) -> LocalDevice:
@@ -528,3 +537,207 @@ def test_distress_words_in_a_name_slot_get_the_help_line(handler, intent, slots,
     assert exercise_state(echo).get("names") in (None, [], [None, None]) or not set(slots.values()) & set(
         exercise_state(echo).get("names") or []
     )
+
+
+# --- 5. controls that do what they say (issue 10) ------------------------------------------------
+
+
+def _directive_types(turn: Turn) -> list[str]:
+    return [directive.get("type") for directive in turn.directives]
+
+
+def test_questions_for_names_first_speaker_and_floor_time_elicit_their_slot(handler) -> None:
+    echo = device(handler, household_id("elicit"))
+    names = say(echo, "open trust builder", "start the listening exercise")
+    [directive] = names.directives
+    assert directive["type"] == "Dialog.ElicitSlot"
+    assert directive["slotToElicit"] == "firstName"
+    assert directive["updatedIntent"]["name"] == "NamesIntent"
+    readback = say(echo, "Sam and Alex")
+    assert "Dialog.ElicitSlot" not in _directive_types(readback), "a yes or no question elicits nothing"
+    first = say(echo, "yes")
+    [directive] = first.directives
+    assert (directive["updatedIntent"]["name"], directive["slotToElicit"]) == (
+        "FirstSpeakerIntent",
+        "firstName",
+    )
+    floor_time = say(echo, "Sam")
+    [directive] = floor_time.directives
+    assert (directive["updatedIntent"]["name"], directive["slotToElicit"]) == ("FloorTimeIntent", "minutes")
+    rules = say(echo, "three")
+    assert "three minutes each" in rules.speech_text
+    assert rules.directives == []
+
+
+def test_a_bare_name_is_not_understood_outside_elicitation(handler) -> None:
+    echo = device(handler, household_id("no-elicit"))
+    say(echo, "open trust builder")
+    turn = checked(echo.say("Sam"))
+    assert turn.intent == "AMAZON.FallbackIntent"
+
+
+def test_an_elicited_answer_as_an_envelope_reaches_the_exercise(handler) -> None:
+    """The request Alexa sends after Dialog.ElicitSlot: the updated intent with the slot filled."""
+    echo = device(handler, household_id("elicit-envelope"))
+    say(echo, "open trust builder", "start the listening exercise", "Sam and Alex", "yes")
+    request = envelopes.intent_request(
+        "FirstSpeakerIntent",
+        {"firstName": envelopes.slot("firstName", "Alex"), "speaker": envelopes.slot("speaker")},
+        dialog_state="IN_PROGRESS",
+    )
+    turn = checked(echo.send(request))
+    assert "Alex goes first" in turn.speech_text
+    assert exercise_state(echo)["phase"] == "floor_time"
+
+
+def test_help_after_a_played_floor_describes_what_comes_next(handler) -> None:
+    clock, user = Clock(), household_id("help-played")
+    echo = _floor_played(handler, clock, user)
+    helped = say(echo, "help")
+    assert "Sam's turn is over. Next, Alex sums up" in helped.speech_text
+    assert "speaks a few sentences at each chime" not in helped.speech_text
+
+
+def test_help_during_a_floor_describes_the_floor(handler) -> None:
+    clock, user = Clock(), household_id("help-during")
+    echo = device(handler, user, clock=clock)
+    say(echo, *FLOOR_SETUP, "skip the rules")
+    clock.wait(20)  # "Alexa, help" barged in during the first chunk
+    assert "Sam speaks a few sentences at each chime" in say(echo, "help").speech_text
+
+
+def test_pause_after_a_played_floor_resumes_at_the_next_phase(handler) -> None:
+    clock, user = Clock(), household_id("pause-played")
+    echo = _floor_played(handler, clock, user)
+    paused = say(echo, "pause")
+    assert not paused.session_open
+    assert "open trust builder" in paused.speech_text
+    offer = say(device(handler, user, clock=clock), "open trust builder")
+    assert "Alex was summing up what Sam said" in offer.speech_text
+
+
+def test_a_timer_answer_without_a_session_uses_the_stored_exercise(handler, api) -> None:
+    """Connections.Response may arrive outside a session: the stored unfinished exercise is used."""
+    user = household_id("consent-no-session")
+    echo = timer_device(handler, api, user)
+    ask_for_timer(echo, api)
+    request = envelopes.connections_response("ACCEPTED", TIMER_SCOPE, token="trust-builder-timer-consent")
+    body = envelopes.envelope(request, echo.identity, None)
+    body["context"]["System"]["user"]["permissions"] = {"scopeAcceptStatus": {TIMER_SCOPE: "GRANTED"}}
+    response = handler(body, None)
+    text = json.dumps(response)
+    assert "timer for each turn" in text
+    assert stored_item(user)["unfinished_exercise"]["phase"] == "rules"
+    assert stored_item(user)["unfinished_exercise"]["timer_ok"] == 1
+
+
+def test_a_late_timer_relaunch_after_the_exercise_ended_says_so_and_offers_what_is_next(handler) -> None:
+    echo = device(handler, household_id("late-relaunch"))
+    say(echo, "open trust builder", "step one", "stop")
+    turn = checked(echo.relaunch_task("ContinueExercise", "1", {"phase": "floor"}))
+    assert "already ended" in turn.speech_text
+    assert turn.session_open
+    assert "first names" not in turn.speech_text, "no new exercise set-up without saying why"
+
+
+def test_start_over_in_the_exercise_keeps_the_households_progress(handler) -> None:
+    user = household_id("start-over-keeps")
+    echo = device(handler, user)
+    say(echo, "open trust builder", "step three", "start the listening exercise", "Sam and Alex", "yes")
+    say(echo, "Sam goes first", "give us three minutes each", "skip the rules")
+    say(echo, "start over", "yes")
+    item = stored_item(user)
+    assert item["steps_heard"] == [3]
+    assert item["names"] == ["Sam", "Alex"]
+    assert item["floor_minutes"] == 3
+    assert item["unfinished_exercise"]["phase"] == "first_speaker"
+
+
+def test_long_turns_are_remembered_with_the_floor_time(handler) -> None:
+    user = household_id("long-kept")
+    echo = device(handler, user)
+    say(echo, "open trust builder", "start the listening exercise", "Sam and Alex", "yes", "Sam goes first")
+    say(echo, "no interruptions", "give us two minutes each")
+    item = stored_item(user)
+    assert (item["turn_style"], item["floor_minutes"]) == ("long", 2)
+    say(echo, "can we do short exchanges instead")
+    assert stored_item(user)["turn_style"] == "short"
+
+
+# --- 6. practice reminders ------------------------------------------------------------------------
+
+REMINDERS = {"alexa::alerts:reminders:skill:readwrite": "GRANTED"}
+
+
+def test_a_reminder_stores_only_its_id_and_stop_deletes_it(handler, api) -> None:
+    user = household_id("reminder-stop")
+    echo = timer_device(handler, api, user, permissions=REMINDERS)
+    say(echo, "open trust builder", "remind us on Sunday at seven pm")
+    [reminder_id] = api.reminders
+    item = stored_item(user)
+    assert item["reminder_id"] == reminder_id
+    assert "sunday" not in json.dumps(item).lower(), "the day and time live with Alexa, not with us"
+    say(echo, "stop the reminders")
+    assert api.reminders == {}
+    assert stored_item(user)["reminder_id"] is None
+
+
+def test_forget_us_deletes_the_reminder(handler, api) -> None:
+    user = household_id("reminder-forget")
+    echo = timer_device(handler, api, user, permissions=REMINDERS)
+    say(echo, "open trust builder", "remind us on Monday at nine am", "forget us", "yes")
+    assert api.reminders == {}
+    assert stored_item(user) is None
+
+
+def test_a_new_reminder_replaces_the_old_one(handler, api) -> None:
+    echo = timer_device(handler, api, household_id("reminder-replace"), permissions=REMINDERS)
+    say(echo, "open trust builder", "remind us on Monday at nine am", "remind us on Friday at eight pm")
+    [only] = api.reminders.values()
+    assert only["trigger"]["recurrence"]["byDay"] == ["FR"]
+
+
+def test_a_failed_reminder_says_so_fault_injected(handler, api) -> None:
+    user = household_id("reminder-fail")
+    echo = timer_device(handler, api, user, permissions=REMINDERS)
+    api.fail_next(500)
+    turn = say(echo, "open trust builder", "remind us on Sunday at seven pm")
+    assert "couldn't set the reminder" in turn.speech_text
+    assert (stored_item(user) or {}).get("reminder_id") is None
+
+
+def test_a_reminder_consent_answer_without_the_day_asks_again(handler, api) -> None:
+    echo = timer_device(handler, api, household_id("reminder-consent"))
+    say(echo, "open trust builder")
+    request = envelopes.connections_response(
+        "ACCEPTED", "alexa::alerts:reminders:skill:readwrite", token="trust-builder-reminder-consent"
+    )
+    turn = checked(echo.send(request))
+    assert "tell me again" in turn.speech_text
+
+
+def test_how_long_at_the_menu_answers_from_the_households_floor_time(handler) -> None:
+    user = household_id("how-long-menu")
+    echo = device(handler, user)
+    say(echo, "open trust builder", "start the listening exercise", "Sam and Alex", "yes", "Sam goes first")
+    say(echo, "give us three minutes each", "list the steps")
+    turn = say(echo, "how long does this take")
+    assert "With three minutes of speaking each, the whole exercise takes about" in turn.speech_text
+    assert "pick up" in turn.speech_text  # the unfinished exercise is offered after the answer
+    fresh = say(
+        device(handler, household_id("how-long-new")), "open trust builder", "how long does this take"
+    )
+    assert "With two minutes of speaking each" in fresh.speech_text
+    assert "Sam will have the floor first" in say(echo, "no", "yes", "whose turn is it").speech_text
+    assert "no listening exercise going on" in say(echo, "no", "no", "whose turn is it").speech_text
+
+
+def test_names_can_be_changed_at_the_menu(handler) -> None:
+    user = household_id("names-menu")
+    echo = device(handler, user)
+    turn = say(echo, "open trust builder", "call us Sam and Alix")
+    assert "I'll call you Sam and Alix" in turn.speech_text
+    assert stored_item(user)["names"] == ["Sam", "Alix"]
+    assert "call us" in say(echo, "that's not my name").speech_text
+    say(echo, "call us nervous and upset")
+    assert stored_item(user)["names"] == ["Sam", "Alix"]

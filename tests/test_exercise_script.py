@@ -8,6 +8,7 @@ import random
 import re
 import string
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,17 @@ from trust_builder import exercise as ex
 from trust_builder import exercise_script as script
 from trust_builder.content import Content, load
 from trust_builder.exercise import Event, Exercise, Happened, Outcome, Phase, TimerAction, handle
-from trust_builder.exercise_script import Rendered, render, timed_span
-from trust_builder.speech import MAX_BREAK_SECONDS, Pause, Sound, Speech, Text, longest_break, parse_ssml
+from trust_builder.exercise_script import Rendered, render, speaking_time, timed_span
+from trust_builder.speech import (
+    MAX_BREAK_SECONDS,
+    Pause,
+    Sound,
+    Speech,
+    Text,
+    duration,
+    longest_break,
+    parse_ssml,
+)
 
 SSML_MAX_CHARS = 8000
 TOLERANCE = 0.05
@@ -40,25 +50,39 @@ class Recording:
         self.used: set[str] = set()
 
     def phrase(self, key: str, **values: Any) -> str:
+        text = self.content.phrase(key, **values)  # a key looked up and missing is not "used"
         self.used.add(key)
-        return self.content.phrase(key, **values)
+        return text
 
 
 def state(phase: Phase, floor_minutes: int = 2, **changes: Any) -> Exercise:
-    fields = {"phase": phase, "names": LONG_NAMES, "first_speaker": 0, "floor_seconds": floor_minutes * 60}
+    """A state in long turns (one block a turn, the renderings these timeline tests were written for);
+    `short_state` gives the default short exchanges."""
+    fields = {
+        "phase": phase,
+        "names": LONG_NAMES,
+        "first_speaker": 0,
+        "floor_seconds": floor_minutes * 60,
+        "long_turns": True,
+    }
     return Exercise(**{**fields, **changes})
+
+
+def short_state(phase: Phase, floor_minutes: int = 2, **changes: Any) -> Exercise:
+    return state(phase, floor_minutes, long_turns=False, **changes)
 
 
 def reachable() -> Iterator[Outcome]:
     """Each distinct outcome of every event in every state reachable from a fresh or remembered start."""
     values: dict[Event, list[Any]] = {
-        Event.NAMES: [list(LONG_NAMES), "Jo", None],
-        Event.FIRST_SPEAKER: ["Jean Luc Paul", 0, "Zed"],
+        Event.NAMES: [list(LONG_NAMES), "Jo", None, "nervous"],
+        Event.FIRST_SPEAKER: ["Jean Luc Paul", 0, "Zed", (None, "me")],
         Event.FLOOR_TIME: [1, 2, 3, 4, 5, 9],
+        Event.TURN_STYLE: ["long", "short"],
     }
     seen: set[Exercise] = set()
     given: set[Outcome] = set()
-    openings = [ex.begin(), ex.begin(LONG_NAMES), ex.begin(("Jo", None), 4)]
+    openings = [ex.begin(), ex.begin(LONG_NAMES), ex.begin(("Jo", None), 4), ex.begin(LONG_NAMES, 4, True)]
     yield from openings
     queue = [opening.exercise for opening in openings]
     while queue:
@@ -208,8 +232,15 @@ def test_reflection_responses_keep_time(minutes: int, retried: bool, content: Co
         assert outcome.entered
         expected = outcome.exercise.reflection_seconds
         rendered = render(outcome, content)
-        parts_of(rendered)
-        assert abs(timed_span(rendered.speech) - expected) <= TOLERANCE * expected
+        parts = parts_of(rendered)
+        if outcome.exercise.retried:  # the speaker's window to say what was missed, then the retry
+            chime = parts.index(Sound("chime"))
+            assert timed_span([*parts[:chime], Sound("end")]) == pytest.approx(ex.MISSED_SECONDS)
+            assert isinstance(parts[chime + 1], Text)
+            assert "one more" in parts[chime + 1].text
+            assert timed_span([Sound("start"), *parts[chime + 2 :]]) == pytest.approx(expected)
+        else:
+            assert abs(timed_span(rendered.speech) - expected) <= TOLERANCE * expected
         assert rendered.speech.seconds() <= ex.RESPONSE_LIMIT_SECONDS
         assert longest_break(rendered.speech.ssml()) <= MAX_BREAK_SECONDS
         assert ends_with_prompt(rendered, outcome.exercise, content)
@@ -278,6 +309,7 @@ def test_sessions_end_only_for_stop_time_out_goodbye_and_timer_floors(outcomes: 
             Happened.STOPPED,
             Happened.TIMED_OUT,
             Happened.GOODBYE,
+            Happened.PAUSED,  # truthful: the mic can't stay open, a relaunch picks up there
         ):
             assert outcome.timer is TimerAction.START, outcome
 
@@ -296,9 +328,11 @@ def test_completion_and_time_out_leave_a_card(content: Content) -> None:
 
 def test_names_and_declined_names_are_spoken(content: Content) -> None:
     declined = handle(Exercise(), Event.NEXT)
-    assert "I'll call you partner one and partner two." in spoken(render(declined, content))
+    assert "I'll call you the first speaker and the second speaker." in spoken(render(declined, content))
     named = handle(Exercise(), Event.NAMES, value=["alex", "Sam"])
-    assert spoken(render(named, content)).startswith("Thank you, Alex and Sam.")
+    assert spoken(render(named, content)) == "Alex and Sam, is that right?"
+    kept = handle(named.exercise, Event.YES)
+    assert spoken(render(kept, content)).startswith("Lovely. Who would like the floor first?")
 
 
 def test_coin_flip_announces_who_goes_first(content: Content) -> None:
@@ -354,12 +388,28 @@ def test_every_phrase_used_exists_and_every_phrase_is_used(outcomes: list[Outcom
     states = {outcome.exercise for outcome in outcomes}
     for outcome in outcomes:
         render(outcome, recording)
+        if outcome.happened is Happened.HELP:
+            render(outcome, recording, played=True)  # help after the timed part has played
+        if outcome.completed:
+            render(outcome, recording, offer_reminder=True)
     for each in states:
         script.resume_offer(each, recording)
         script.describe_phase(each, recording)
         script.prompt(each, recording)
-    defined = leaf_keys(content.phrases["exercise"], "exercise")
-    assert recording.used - defined == set()  # content.phrase would also have raised
+    defined = leaf_keys(content.phrases["exercise"], "exercise") | leaf_keys(
+        content.phrases["exchanges"], "exchanges"
+    )
+    assert recording.used - defined == set()
+    # the spoken counts are a number table: only those some exercise length reaches are heard
+    defined = {key for key in defined if not key.startswith("exchanges.count.")}
+    # said by the handlers (keep or let go, a late timer relaunch): tests/test_exercise_handlers.py
+    defined = {
+        key
+        for key in defined
+        if not key.startswith(
+            ("exchanges.keep.", "exchanges.relaunch.", "exchanges.outside.", "exchanges.know.")
+        )
+    }  # content.phrase would also have raised
     assert defined - recording.used == set(), "phrases no response uses"
 
 
@@ -372,7 +422,11 @@ def test_every_literal_key_in_the_script_module_exists(content: Content) -> None
     }
     keys = {literal for literal in literals if re.fullmatch(r"[a-z_]+\.[a-z_]+", literal)}
     assert len(keys) > 20
-    missing = {key for key in keys if not content.has_phrase(f"exercise.{key}")}
+    missing = {
+        key
+        for key in keys
+        if not content.has_phrase(f"exercise.{key}") and not content.has_phrase(f"exchanges.{key}")
+    }
     assert missing == set()
 
 
@@ -415,11 +469,19 @@ FIELDS = {
     "remaining",
     "longest",
     "where",
+    "missed",
+    "speaking",
+    "left",
+    "total",
+    "count",
 }
 
 
 def phrases(content: Content) -> dict[str, str]:
-    return {key: content.phrase(key) for key in leaf_keys(content.phrases["exercise"], "exercise")}
+    keys = leaf_keys(content.phrases["exercise"], "exercise") | leaf_keys(
+        content.phrases["exchanges"], "exchanges"
+    )
+    return {key: content.phrase(key) for key in keys}
 
 
 def test_phrases_are_speakable_and_use_only_documented_fields(content: Content) -> None:
@@ -428,11 +490,152 @@ def test_phrases_are_speakable_and_use_only_documented_fields(content: Content) 
         assert {char for char in text if not SPEAKABLE.fullmatch(char)} == set(), key
         fields = {name for _, name, _, _ in string.Formatter().parse(text) if name}
         assert fields <= FIELDS, (key, fields)
-    for field in FIELDS:
-        assert "{" + field + "}" in header, f"the header comment does not explain {{{field}}}"
+    extra = (TOML.parent / "exchanges.toml").read_text(encoding="utf-8").split("\n\n")[0]
+    for field in FIELDS - {"count"}:
+        assert "{" + field + "}" in header + extra, f"the header comment does not explain {{{field}}}"
 
 
 def test_cues_are_short(content: Content) -> None:
     assert len(content.phrase("exercise.floor.cue").split()) <= 5
     assert len(content.phrase("exercise.appreciation.handover").split()) <= 5
     assert len(content.phrase("exercise.begin").split()) <= 5
+    for cue in ("go_on", "last", "mirror"):
+        assert len(content.phrase(f"exchanges.exchange.{cue}").split()) <= 5
+
+
+# Short exchanges (the default): every way into a turn, every response of it, measured
+
+
+def short_ways_into_the_floor(minutes: int) -> list[Outcome]:
+    reflection = short_state(Phase.REFLECTION, minutes)
+    found = [
+        handle(short_state(Phase.RULES, minutes), Event.NEXT),
+        handle(short_state(Phase.RULES, minutes, skip_rules=True), Event.SKIP_RULES),
+        handle(reflection, Event.YES),
+        handle(reflection, Event.NEXT),
+        handle(short_state(Phase.REFLECTION, minutes, retried=True), Event.NO),
+        handle(short_state(Phase.FLOOR, minutes, paused=True, round=1), Event.RESUME),
+        handle(short_state(Phase.STOPPED, minutes, return_phase=Phase.FLOOR), Event.YES),
+        handle(
+            short_state(Phase.FLOOR, minutes, exchange=len(ex.turn_blocks(minutes * 60)) - 1),
+            Event.RESTART_TURN,
+        ),
+    ]
+    assert all(outcome.exercise.phase is Phase.FLOOR and outcome.entered for outcome in found)
+    assert all(outcome.exercise.exchange == 0 for outcome in found)
+    return found
+
+
+def audio_clips(rendered: Rendered) -> int:
+    return rendered.speech.ssml().count("<audio ")
+
+
+@pytest.mark.parametrize("minutes", list(ex.FLOOR_MINUTES))
+def test_a_short_exchange_turn_speaks_for_its_floor_over_all_its_responses(
+    minutes: int, content: Content
+) -> None:
+    floor = minutes * 60
+    for outcome in short_ways_into_the_floor(minutes):
+        speaking = 0.0
+        exchanges = 0
+        responses = 0
+        while outcome.exercise.phase is Phase.FLOOR:
+            assert outcome.entered
+            assert outcome.timer is TimerAction.NONE
+            rendered = render(outcome, content)
+            parts = parts_of(rendered)
+            speaking += speaking_time(rendered.speech.ssml())
+            exchanges += parts.count(Sound("chime"))
+            responses += 1
+            assert rendered.speech.seconds() <= ex.RESPONSE_LIMIT_SECONDS, (
+                minutes,
+                rendered.speech.seconds(),
+            )
+            assert audio_clips(rendered) <= ex.AUDIO_CLIP_LIMIT
+            assert longest_break(rendered.speech.ssml()) <= MAX_BREAK_SECONDS
+            assert parts.count(Sound("end")) == 1
+            assert ends_with_prompt(rendered, outcome.exercise, content)
+            assert not rendered.ends_session
+            assert rendered.reprompt
+            outcome = handle(outcome.exercise, Event.NEXT)
+        assert abs(speaking - floor) <= TOLERANCE * floor, (minutes, speaking)
+        assert exchanges >= 2
+        assert exchanges == floor // ex.CHUNK_SECONDS
+        assert responses == len(ex.turn_blocks(floor))
+        assert outcome.exercise.phase is Phase.REFLECTION
+
+
+def test_each_exchange_is_a_chunk_a_chime_and_a_mirroring_window(content: Content) -> None:
+    rendered = render(handle(short_state(Phase.RULES), Event.NEXT), content)
+    parts = parse_ssml(rendered.speech.ssml())
+    start = parts.index(Sound("start"))
+    chime = parts.index(Sound("chime"))
+    assert timed_span([*parts[start:chime], Sound("end")]) == pytest.approx(ex.CHUNK_SECONDS)
+    assert parts[chime + 1] == Text("Jean Luc Paul, say it back.")
+    after = next(i for i in range(chime + 1, len(parts)) if isinstance(parts[i], Sound))
+    window = sum(part.seconds for part in parts[chime + 1 : after] if isinstance(part, Pause))
+    assert window == pytest.approx(ex.MIRROR_SECONDS)
+    assert spoken(rendered).endswith("Mary Ann Beth, if Jean Luc Paul got it, say next, and go on.")
+
+
+def test_every_reachable_response_stays_within_the_audio_clip_limit(
+    outcomes: list[Outcome], content: Content
+) -> None:
+    assert max(audio_clips(render(outcome, content)) for outcome in outcomes) <= ex.AUDIO_CLIP_LIMIT
+
+
+def test_repeat_in_a_timed_phase_is_the_pending_prompt_only(content: Content) -> None:
+    for current in (
+        short_state(Phase.FLOOR),
+        short_state(Phase.FLOOR, exchange=1),
+        short_state(Phase.REFLECTION),
+        short_state(Phase.REFLECTION, retried=True),
+        short_state(Phase.APPRECIATION, round=1),
+        state(Phase.FLOOR),
+    ):
+        rendered = render(handle(current, Event.REPEAT), content)
+        assert spoken(rendered) == script.prompt(current, content)
+        assert Sound("start") not in parse_ssml(rendered.speech.ssml())
+
+
+def test_help_after_a_played_phase_describes_what_comes_next(content: Content) -> None:
+    between = handle(short_state(Phase.FLOOR), Event.HELP)
+    assert "partway through" in spoken(render(between, content, played=True))
+    over = handle(short_state(Phase.FLOOR, exchange=1), Event.HELP)
+    text = spoken(render(over, content, played=True))
+    assert text.startswith("Mary Ann Beth's turn is over. Next, Jean Luc Paul sums up")
+    during = spoken(render(over, content))
+    assert "speaks a few sentences at each chime" in during
+    asked = spoken(render(handle(short_state(Phase.REFLECTION), Event.HELP), content, played=True))
+    assert "felt understood" in asked
+
+
+def test_ground_rules_are_grouped_and_about_thirty_seconds(content: Content) -> None:
+    rules = content.phrase("exercise.rules.text")
+    for group in ("The speaker:", "The listener:", "Both of you:"):
+        assert group in rules
+    assert 20 <= duration([Text(rules)]) <= 35
+    swap = content.phrase("exchanges.exchange.roles_swap", speaker="A", listener="B", floor="two minutes")
+    assert swap.count(".") == 1
+    assert "speaks" in swap
+    assert "listens" in swap
+
+
+def test_without_names_the_coin_flip_says_how_roles_are_named(content: Content) -> None:
+    unnamed = Exercise(phase=Phase.FIRST_SPEAKER)
+    flipped = handle(unnamed, Event.COIN_FLIP, rng=random.Random(1))
+    text = spoken(render(flipped, content))
+    assert "nearer to me goes first" in text
+    assert "the first speaker" in text
+    floor = render(handle(replace(flipped.exercise, phase=Phase.RULES), Event.NEXT), content)
+    assert spoken(floor).startswith("the first speaker, you have the floor first")
+
+
+def test_time_questions_are_answered_from_the_state(content: Content) -> None:
+    floor = short_state(Phase.FLOOR, exchange=1)
+    left = spoken(render(handle(floor, Event.TIME_LEFT), content))
+    assert left.startswith("Mary Ann Beth has about a minute of speaking left in this turn.")
+    whose = spoken(render(handle(floor, Event.WHOSE_TURN), content))
+    assert whose.startswith("It's Mary Ann Beth's turn to speak, and Jean Luc Paul's turn to listen")
+    how = spoken(render(handle(short_state(Phase.NAMES), Event.HOW_LONG), content))
+    assert how.startswith("With two minutes of speaking each, the whole exercise takes about")

@@ -77,12 +77,13 @@ def test_the_exercise_writes_at_phase_changes_not_per_turn(adapter, counter):
     handler = _skill(adapter)
     turns = ["open trust builder", "start the listening exercise", "we are Sam and Alex", "help", "repeat"]
     _visit(handler, user, turns)
-    # Start and names are checkpoints; help and repeat change nothing and write nothing.
+    # Start and names (read back: "Sam and Alex, is that right?") are checkpoints; help and repeat change
+    # nothing and write nothing.
     assert counter["GetItem"] == 1
     assert counter["PutItem"] == 2
     stored = _stored(adapter, user)
     assert stored["names"] == ["Sam", "Alex"]
-    assert stored["unfinished_exercise"]["phase"] == "first_speaker"
+    assert stored["unfinished_exercise"]["phase"] == "confirm_names"
 
 
 def test_forget_us_deletes_the_item(adapter, counter):

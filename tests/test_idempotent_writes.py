@@ -196,6 +196,7 @@ EXERCISE = [
     "open trust builder",
     "start the listening exercise",
     "we are Sam and Alex",
+    "yes",  # "Sam and Alex, is that right?"
     "Sam goes first",
     "one minute each",
     "skip the rules",

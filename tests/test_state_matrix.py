@@ -30,13 +30,15 @@ def _model(locale: str) -> dict:
 
 OPEN = ["open trust builder"]
 EXERCISE = [*OPEN, "start the listening exercise"]
-NAMED = [*EXERCISE, "we are Sam and Alex"]
+READ_BACK = [*EXERCISE, "we are Sam and Alex"]
+NAMED = [*READ_BACK, "yes"]
 SPEAKER = [*NAMED, "Sam goes first"]
 RULES = [*SPEAKER, "next"]
-FLOOR = [*RULES, "next"]
-REFLECTION = [*FLOOR, "next"]
+FLOOR = [*RULES, "next"]  # two minutes each, in short exchanges: two responses of two exchanges
+FLOOR_PART_TWO = [*FLOOR, "next"]
+REFLECTION = [*FLOOR_PART_TWO, "next"]
 SECOND_FLOOR = [*REFLECTION, "yes"]
-APPRECIATION = [*SECOND_FLOOR, "next", "yes"]
+APPRECIATION = [*SECOND_FLOOR, "next", "next", "yes"]
 
 # name: (earlier visit of the same household, setup in this visit, expected mode, expected exercise phase)
 STATES = {
@@ -50,18 +52,29 @@ STATES = {
     "confirm forget": ([], [*OPEN, "step two", "forget us"], "confirm_forget", None),
     "resume offer": ([*NAMED, "stop"], OPEN, "resume_offer", None),
     "exercise: names": ([], EXERCISE, "exercise", "names"),
-    "exercise: confirm names": ([*NAMED, "stop", *OPEN, "no", "stop"], EXERCISE, "exercise", "confirm_names"),
+    "exercise: confirm names": (
+        [*NAMED, "stop", *OPEN, "no", "no", "stop"],
+        EXERCISE,
+        "exercise",
+        "confirm_names",
+    ),
+    "exercise: names read back": ([], READ_BACK, "exercise", "confirm_names"),
+    "keep or let go": ([*NAMED, "stop"], [*OPEN, "no"], "exercise_keep_offer", None),
     "exercise: first speaker": ([], NAMED, "exercise", "first_speaker"),
     "exercise: floor time": ([], SPEAKER, "exercise", "floor_time"),
     "exercise: timer permission": (
         [],
-        [*SPEAKER, "give us five minutes each"],
+        [*SPEAKER, "no interruptions", "give us five minutes each"],
         "exercise",
         "timer_permission",
     ),
     "exercise: rules": ([], RULES, "exercise", "rules"),
     "exercise: floor": ([], FLOOR, "exercise", "floor"),
-    "exercise: paused": ([], [*FLOOR, "pause"], "exercise", "floor"),
+    "exercise: paused": ([*FLOOR, "pause"], OPEN, "resume_offer", None),
+    "exercise: floor, second part": ([], FLOOR_PART_TWO, "exercise", "floor"),
+    "exercise: restart offered": ([], [*FLOOR, "start over"], "exercise", "floor"),
+    "exercise: long turn floor": ([], [*SPEAKER, "no interruptions", "next", "next"], "exercise", "floor"),
+    "exercise: speaker says what was missed": ([], [*REFLECTION, "no"], "exercise", "reflection"),
     "exercise: reflection": ([], REFLECTION, "exercise", "reflection"),
     "exercise: second floor": ([], SECOND_FLOOR, "exercise", "floor"),
     "exercise: appreciation": ([], APPRECIATION, "exercise", "appreciation"),

@@ -110,6 +110,8 @@ class Record:
     floor_minutes: int | None
     timer: bool
     restarts: int
+    long_turns: bool = False  # turn_style "long": the exercise's one-long-turn style
+    reminder: bool = False  # a practice reminder is set (only its id is kept)
 
 
 def record_of(progress: Progress) -> Record:
@@ -124,6 +126,8 @@ def record_of(progress: Progress) -> Record:
         floor_minutes=progress.floor_minutes,
         timer=progress.timer_id is not None,
         restarts=progress.restarts,
+        long_turns=progress.turn_style == "long",
+        reminder=progress.reminder_id is not None,
     )
 
 
@@ -133,6 +137,8 @@ def record_of(progress: Progress) -> Record:
 READ_BACK_FIELDS = frozenset(Record.__dataclass_fields__) | {
     "details_heard",
     "timer_id",
+    "turn_style",  # read back as long_turns (short exchanges are the default, not worth a sentence)
+    "reminder_id",  # read back as reminder
     "first_visit",
     "last_visit",
     "last_exercise_date",

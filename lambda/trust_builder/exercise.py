@@ -26,6 +26,7 @@ from typing import Any
 
 # Alexa plays at most 240 s of audio in one response; we count speech, breaks and sounds against it.
 RESPONSE_LIMIT_SECONDS = 240
+AUDIO_CLIP_LIMIT = 5  # <audio> clips (our chimes) in one response
 # The most the spoken frame around a one-response floor may take: an acknowledgement, the roles, the start
 # and end sounds, "time's up" and the closing prompt. tests/test_exercise_script.py checks every rendered
 # floor against it, so a longer script line fails there rather than on a device.
@@ -39,7 +40,97 @@ REFLECTION_MIN_SECONDS = 30
 REFLECTION_MAX_SECONDS = 60
 NAME_MAX_CHARS = 30
 NAME_MAX_WORDS = 3
-_STATE_VERSION = 1
+# Short exchanges (the default; README "Turns in short exchanges"): PREP's Speaker says two or three
+# sentences, the Listener says them back, then the Speaker goes on. Two or three spoken sentences are 40 to
+# 75 words, about 20 to 30 s at 150 words a minute, so a speaking chunk is 30 s; the mirror ("what I'm
+# hearing is... did I get that?") is shorter than what it mirrors, so its window is 20 s. A turn's speaking
+# time is its floor time, in chunks: a two-minute floor holds four exchanges, a one-minute floor two.
+CHUNK_SECONDS = 30
+MIRROR_SECONDS = 20
+# Planning allowance for the chimes and the two short cues of one exchange ("Alex, say it back." / "Go on.").
+EXCHANGE_FRAME_SECONDS = 10
+MISSED_SECONDS = 30  # the speaker's window to say what was missed, when they did not feel understood
+_STATE_VERSION = 2
+# Words that are not first names, though a name slot may hear them ("I'm nervous", "we're not sure").
+NOT_NAMES = frozenset(
+    [
+        "nervous",
+        "crying",
+        "cry",
+        "upset",
+        "sad",
+        "angry",
+        "mad",
+        "scared",
+        "afraid",
+        "worried",
+        "anxious",
+        "tired",
+        "fine",
+        "okay",
+        "ok",
+        "good",
+        "bad",
+        "sorry",
+        "confused",
+        "unsure",
+        "sure",
+        "not",
+        "nobody",
+        "someone",
+        "everyone",
+        "me",
+        "you",
+        "him",
+        "her",
+        "them",
+        "us",
+        "we",
+        "both",
+        "neither",
+        "yes",
+        "no",
+        "yeah",
+        "nope",
+        "next",
+        "skip",
+        "pass",
+        "help",
+        "stop",
+        "what",
+        "hello",
+        "hi",
+        "um",
+        "uh",
+        "er",
+        "hmm",
+        "dunno",
+        "maybe",
+        "whatever",
+        "partner",
+        "husband",
+        "wife",
+        "boyfriend",
+        "girlfriend",
+        "here",
+        "ready",
+        "happy",
+        "hurt",
+        "lonely",
+        "hungry",
+        "stressed",
+        "frustrated",
+        "annoyed",
+        "jealous",
+        "ashamed",
+        "embarrassed",
+        "sick",
+        "alright",
+        "don't",
+        "know",
+        "i",
+    ]
+)
 
 
 def fits_in_one_response(floor_seconds: int) -> bool:
@@ -62,6 +153,30 @@ def reflection_seconds(floor_seconds: int) -> int:
     Floors of 1 to 5 minutes give 30, 60, 60, 60 and 60 s.
     """
     return max(REFLECTION_MIN_SECONDS, min(REFLECTION_MAX_SECONDS, floor_seconds // 2))
+
+
+def turn_blocks(floor_seconds: int) -> tuple[int, ...]:
+    """How the exchanges of a short-exchange turn are split over responses: exchanges per response.
+
+    One response holds as many exchanges as fit in RESPONSE_LIMIT_SECONDS with the turn's spoken frame and
+    in AUDIO_CLIP_LIMIT (each exchange has two chimes, the response one end sound: two exchanges); a turn
+    that needs more is split evenly, and each response ends at the natural hand-over of Speaker-Listener:
+    the listener has just said back what they heard, and the speaker says "next" to go on. So every minute
+    of speaking is one response of two exchanges: floors of 1 to 5 minutes give 1 to 5 responses.
+    """
+    chunks = max(1, floor_seconds // CHUNK_SECONDS)
+    per_exchange = CHUNK_SECONDS + MIRROR_SECONDS + EXCHANGE_FRAME_SECONDS
+    most = max(1, (RESPONSE_LIMIT_SECONDS - FLOOR_FRAME_SECONDS) // per_exchange)
+    most = min(most, (AUDIO_CLIP_LIMIT - 1) // 2)
+    count = -(-chunks // most)
+    base, extra = divmod(chunks, count)
+    return tuple(base + 1 if index < extra else base for index in range(count))
+
+
+def is_not_a_name(text: str) -> bool:
+    """Whether a heard "name" is a word like "nervous" or "not sure": every word of it is in NOT_NAMES."""
+    words = text.casefold().replace(".", " ").split()
+    return bool(words) and all(word in NOT_NAMES for word in words)
 
 
 def cue_remaining_seconds(floor_seconds: int) -> int:
@@ -122,6 +237,13 @@ class Event(StrEnum):
     TIMER_PERMISSION_DENIED = "timer_permission_denied"  # also NOT_ANSWERED
     TIMER_FAILED = "timer_failed"  # creating the timer (or asking for consent) failed
     TIMER_DONE = "timer_done"  # the timer relaunched the skill: the floor is over
+    TURN_STYLE = "turn_style"  # value: "long" (no interruptions) or "short" (exchanges)
+    RESTART_TURN = "restart_turn"  # "start my turn again": the only way to replay a timed phase
+    START_OVER = "start_over"  # offers to restart the exercise, names and floor time kept
+    WRONG_NAME = "wrong_name"  # "that's not my name"
+    WHOSE_TURN = "whose_turn"
+    TIME_LEFT = "time_left"
+    HOW_LONG = "how_long"
 
 
 class Happened(StrEnum):
@@ -129,7 +251,6 @@ class Happened(StrEnum):
 
     STARTED = "started"
     NAME_NOTED = "name_noted"
-    NAMES_SET = "names_set"
     NAMES_DECLINED = "names_declined"
     NAMES_KEPT = "names_kept"
     NAMES_REJECTED = "names_rejected"
@@ -163,6 +284,20 @@ class Happened(StrEnum):
     GOODBYE = "goodbye"
     ABANDONED = "abandoned"
     RESUME_DECLINED = "resume_declined"
+    NOT_A_NAME = "not_a_name"
+    NAMES_READ_BACK = "names_read_back"
+    NAMES_CHANGED = "names_changed"
+    WRONG_NAME = "wrong_name"
+    WHICH_SPEAKER = "which_speaker"
+    TURN_STYLE_SET = "turn_style_set"
+    TURN_CONTINUED = "turn_continued"
+    TURN_RESTARTED = "turn_restarted"
+    RESTART_OFFERED = "restart_offered"
+    RESTARTED = "restarted"
+    RESTART_DECLINED = "restart_declined"
+    WHOSE_TURN = "whose_turn"
+    TIME_LEFT = "time_left"
+    HOW_LONG = "how_long"
 
 
 class TimerAction(StrEnum):
@@ -198,6 +333,12 @@ class Exercise:
     retried: bool = False  # the listener already had a second go in this round
     timer_ok: bool = False  # permission to set timers was granted
     timer_running: bool = False  # a timer floor is in progress (the session has ended)
+    long_turns: bool = False  # one uninterrupted block per turn ("no interruptions") instead of exchanges
+    exchange: int = 0  # in a short-exchange floor: which of the turn's responses (turn_blocks) plays next
+    readback: bool = (
+        False  # in CONFIRM_NAMES: names just given, read back once ("Sam and Alex, is that right?")
+    )
+    restart_offer: bool = False  # "start over" was said: waiting for yes (restart) or no (carry on)
 
     def __post_init__(self) -> None:
         _check(self)
@@ -237,7 +378,56 @@ class Exercise:
 
     @property
     def needs_timer(self) -> bool:
-        return not fits_in_one_response(self.floor_seconds)
+        """Only long turns can need a timer: short exchanges are split over responses at hand-overs."""
+        return self.long_turns and not fits_in_one_response(self.floor_seconds)
+
+    @property
+    def blocks(self) -> tuple[int, ...]:
+        """Exchanges per response in this turn (one block for long turns)."""
+        return (1,) if self.long_turns else turn_blocks(self.floor_seconds)
+
+    @property
+    def last_block(self) -> bool:
+        return self.exchange == len(self.blocks) - 1
+
+    def speaking_left(self) -> int:
+        """Seconds of the current turn's speaking time not yet begun (the whole floor outside a floor)."""
+        if self.phase is not Phase.FLOOR or self.long_turns:
+            return self.floor_seconds
+        return sum(self.blocks[self.exchange :]) * CHUNK_SECONDS
+
+    def turn_seconds(self) -> int:
+        """A whole turn as planned: speaking, mirror windows, frame, the end-of-turn summary, its question."""
+        chunks = 0 if self.long_turns else sum(self.blocks)
+        frame = 30 * len(self.blocks) + 20
+        return (
+            self.floor_seconds
+            + chunks * (MIRROR_SECONDS + EXCHANGE_FRAME_SECONDS)
+            + frame
+            + (reflection_seconds(self.floor_seconds) + 20)
+        )
+
+    def total_seconds(self) -> int:
+        """The whole exercise as planned, from set-up (about a minute) to the closing appreciation."""
+        return 60 + 2 * self.turn_seconds() + 2 * APPRECIATION_SECONDS + 40
+
+    def seconds_left(self) -> int:
+        """What remains of the exercise as planned, from the state (setup counts as not yet started)."""
+        phase = self.resumable_phase
+        ending = 2 * APPRECIATION_SECONDS + 40
+        if phase is None or phase is Phase.DONE:
+            return 0
+        if phase in SETUP_PHASES:
+            return self.total_seconds() - (0 if phase in (Phase.NAMES, Phase.CONFIRM_NAMES) else 60)
+        if phase is Phase.APPRECIATION:
+            return ending
+        later_turns = (1 - self.round) * self.turn_seconds()
+        summary = reflection_seconds(self.floor_seconds) + 20
+        if phase is Phase.REFLECTION:
+            return summary + later_turns + ending
+        done_fraction = 1 - self.speaking_left() / self.floor_seconds
+        this_turn = round((self.turn_seconds() - summary) * (1 - done_fraction)) + summary
+        return this_turn + later_turns + ending
 
     def to_dict(self) -> dict[str, Any]:
         """Plain, JSON-able data (ints and strings only) for the progress store."""
@@ -254,6 +444,10 @@ class Exercise:
             "retried": int(self.retried),
             "timer_ok": int(self.timer_ok),
             "timer_on": int(self.timer_running),
+            "long": int(self.long_turns),
+            "exchange": self.exchange,
+            "readback": int(self.readback),
+            "restart": int(self.restart_offer),
         }
 
     @classmethod
@@ -261,8 +455,11 @@ class Exercise:
         """The exercise stored by to_dict. Raises InvalidState (a ValueError) for anything else."""
         if not isinstance(data, Mapping):
             raise InvalidState("stored exercise is not a mapping")
-        if data.get("v") != _STATE_VERSION:
-            raise InvalidState(f"unknown exercise state version {data.get('v')!r}")
+        version = data.get("v")
+        if version not in (1, _STATE_VERSION) or isinstance(version, bool):
+            raise InvalidState(f"unknown exercise state version {version!r}")
+        if version == 1:  # before short exchanges: long turns, as they were then
+            data = {**data, "long": 1, "exchange": 0, "readback": 0, "restart": 0}
         try:
             names = data["names"]
             if not isinstance(names, list | tuple) or len(names) != 2:
@@ -283,6 +480,10 @@ class Exercise:
                 retried=_flag(data["retried"]),
                 timer_ok=_flag(data["timer_ok"]),
                 timer_running=_flag(data["timer_on"]),
+                long_turns=_flag(data["long"]),
+                exchange=_int(data["exchange"]),
+                readback=_flag(data["readback"]),
+                restart_offer=_flag(data["restart"]),
             )
         except KeyError as error:
             raise InvalidState(f"stored exercise lacks {error}") from error
@@ -329,7 +530,16 @@ def _check(exercise: Exercise) -> None:
         raise InvalidState(f"bad floor time {exercise.floor_seconds!r}")
     if exercise.round not in (0, 1) or isinstance(exercise.round, bool):
         raise InvalidState(f"bad round {exercise.round!r}")
-    for flag in ("paused", "skip_rules", "retried", "timer_ok", "timer_running"):
+    for flag in (
+        "paused",
+        "skip_rules",
+        "retried",
+        "timer_ok",
+        "timer_running",
+        "long_turns",
+        "readback",
+        "restart_offer",
+    ):
         if not isinstance(getattr(exercise, flag), bool):
             raise InvalidState(f"{flag} must be a bool")
     if exercise.is_interrupted != (exercise.return_phase is not None):
@@ -343,6 +553,18 @@ def _check(exercise: Exercise) -> None:
         raise InvalidState("the rounds need a first speaker")
     if exercise.timer_running and (exercise.phase is not Phase.FLOOR or not exercise.timer_ok):
         raise InvalidState("a timer runs only during a permitted timer floor")
+    if isinstance(exercise.exchange, bool) or not isinstance(exercise.exchange, int):
+        raise InvalidState(f"bad exchange {exercise.exchange!r}")
+    if exercise.exchange and (
+        resumable not in (Phase.FLOOR, None) or exercise.exchange >= len(exercise.blocks)
+    ):
+        raise InvalidState(f"exchange {exercise.exchange!r} outside a short-exchange floor")
+    if exercise.exchange < 0:
+        raise InvalidState("negative exchange")
+    if exercise.readback and resumable not in (Phase.CONFIRM_NAMES, None):
+        raise InvalidState("names are read back only while confirming them")
+    if exercise.restart_offer and exercise.phase not in ACTIVE_PHASES:
+        raise InvalidState("a restart is offered only in an active exercise")
 
 
 @dataclass(frozen=True)
@@ -387,22 +609,23 @@ def clean_name(value: Any) -> str | None:
     return " ".join(word[:1].upper() + word[1:] if word.islower() else word for word in words)
 
 
-def start(names: Any = None, floor_minutes: Any = None) -> Exercise:
+def start(names: Any = None, floor_minutes: Any = None, long_turns: Any = False) -> Exercise:
     """A new exercise. Names known from progress are offered for confirmation instead of asked again;
-    a floor time known from progress becomes the default. Unusable values are ignored."""
+    a floor time (and turn style) known from progress becomes the default. Unusable values are ignored."""
     known: Names = (None, None)
     if isinstance(names, list | tuple) and len(names) == 2:
         known = (clean_name(names[0]), clean_name(names[1]))
     minutes = _minutes(floor_minutes)
     floor = minutes * 60 if minutes is not None else DEFAULT_FLOOR_SECONDS
+    long = long_turns is True
     if any(known) and known[0] != known[1]:
-        return Exercise(phase=Phase.CONFIRM_NAMES, names=known, floor_seconds=floor)
-    return Exercise(phase=Phase.NAMES, floor_seconds=floor)
+        return Exercise(phase=Phase.CONFIRM_NAMES, names=known, floor_seconds=floor, long_turns=long)
+    return Exercise(phase=Phase.NAMES, floor_seconds=floor, long_turns=long)
 
 
-def begin(names: Any = None, floor_minutes: Any = None) -> Outcome:
+def begin(names: Any = None, floor_minutes: Any = None, long_turns: Any = False) -> Outcome:
     """start(), as the outcome the handler renders first."""
-    return Outcome(start(names, floor_minutes), Happened.STARTED, entered=True)
+    return Outcome(start(names, floor_minutes, long_turns), Happened.STARTED, entered=True)
 
 
 def handle(
@@ -421,6 +644,22 @@ def handle(
         return _when_over(exercise, event)
     if exercise.is_interrupted:
         return _when_interrupted(exercise, event)
+    if exercise.restart_offer:
+        if event is Event.YES:
+            return _restart(exercise)
+        if event is Event.NO:
+            return Outcome(replace(exercise, restart_offer=False), Happened.RESTART_DECLINED)
+        if event is Event.HELP:
+            return Outcome(exercise, Happened.HELP)
+        if event in (Event.REPEAT, Event.FALLBACK, Event.START_OVER):
+            return Outcome(exercise, Happened.RESTART_OFFERED)
+        if event in _IN_PLACE:  # a question about time or turns: answered, and the offer still stands
+            return Outcome(exercise, _IN_PLACE[event])
+        # They carried on: the offer lapses, unless what they said doesn't fit here either.
+        outcome = handle(replace(exercise, restart_offer=False), event, value=value, rng=rng)
+        return _not_now(exercise) if outcome.happened is Happened.NOT_NOW else outcome
+    if event is Event.START_OVER:
+        return _leave(exercise, replace(_idle(exercise), restart_offer=True), Happened.RESTART_OFFERED)
     if event in (Event.STOP, Event.TIME_OUT):
         phase, happened = (
             (Phase.STOPPED, Happened.STOPPED)
@@ -434,7 +673,8 @@ def handle(
     if event is Event.PAUSE:
         if exercise.paused:
             return Outcome(exercise, Happened.STILL_PAUSED)
-        return _leave(exercise, replace(_idle(exercise), paused=True), Happened.PAUSED)
+        # The microphone can't stay open for a pause: the session ends, and a relaunch picks up here.
+        return _leave(exercise, replace(_idle(exercise), paused=True), Happened.PAUSED, ends_session=True)
     if exercise.paused:
         if event in (Event.RESUME, Event.YES):
             return _enter(replace(exercise, paused=False), Happened.RESUMED)
@@ -447,6 +687,9 @@ def handle(
         return _not_now(exercise) if outcome.happened is Happened.NOT_NOW else outcome
     if event is Event.RESUME:
         return _enter(exercise, Happened.RESUMED)
+    anywhere = _anywhere(exercise, event, value)
+    if anywhere is not None:
+        return anywhere
     return _PHASE_HANDLERS[exercise.phase](exercise, event, value, rng)
 
 
@@ -455,6 +698,9 @@ _IN_PLACE = {
     Event.HELP: Happened.HELP,
     Event.REPEAT: Happened.REPEATED,
     Event.FALLBACK: Happened.NOT_UNDERSTOOD,
+    Event.WHOSE_TURN: Happened.WHOSE_TURN,
+    Event.TIME_LEFT: Happened.TIME_LEFT,
+    Event.HOW_LONG: Happened.HOW_LONG,
 }
 
 _TIMER_EVENTS = frozenset(
@@ -464,7 +710,7 @@ _TIMER_EVENTS = frozenset(
 
 def _idle(exercise: Exercise) -> Exercise:
     """The state without a running timer or pause (the caller cancels the timer)."""
-    return replace(exercise, timer_running=False, paused=False)
+    return replace(exercise, timer_running=False, paused=False, restart_offer=False)
 
 
 def _leave(
@@ -534,6 +780,44 @@ def _when_interrupted(exercise: Exercise, event: Event) -> Outcome:
     return _not_now(exercise)
 
 
+def _restart(exercise: Exercise) -> Outcome:
+    """The exercise from the top, with the names, floor time and turn style kept: who goes first is next."""
+    fresh = Exercise(
+        phase=Phase.FIRST_SPEAKER,
+        names=exercise.names,
+        floor_seconds=exercise.floor_seconds,
+        skip_rules=exercise.skip_rules,
+        timer_ok=exercise.timer_ok,
+        long_turns=exercise.long_turns,
+    )
+    return _enter(fresh, Happened.RESTARTED, before=exercise)
+
+
+def _anywhere(exercise: Exercise, event: Event, value: Any) -> Outcome | None:
+    """Events that mean the same in every active phase: changing names, the turn style in setup."""
+    if event is Event.WRONG_NAME and exercise.phase not in (Phase.NAMES, Phase.CONFIRM_NAMES):
+        return Outcome(exercise, Happened.WRONG_NAME)
+    if event is Event.NAMES and exercise.phase not in (Phase.NAMES, Phase.CONFIRM_NAMES):
+        given = [name for name in _given_names(value) if name]
+        if len(given) != 2 or _same(given[0], given[1]):
+            return Outcome(exercise, Happened.INVALID_NAMES)
+        return Outcome(replace(exercise, names=(given[0], given[1])), Happened.NAMES_CHANGED)
+    if event is Event.TURN_STYLE:
+        if exercise.phase not in SETUP_PHASES or value not in ("long", "short"):
+            return _not_now(exercise)
+        styled = replace(exercise, long_turns=value == "long")
+        if exercise.phase in (Phase.RULES, Phase.TIMER_PERMISSION):
+            outcome = _set_floor(styled, styled.floor_minutes)
+            return replace(outcome, happened=Happened.TURN_STYLE_SET)
+        return Outcome(styled, Happened.TURN_STYLE_SET)
+    if event is Event.RESTART_TURN:
+        if exercise.phase not in TIMED_PHASES:
+            return _not_now(exercise)
+        again = replace(exercise, exchange=0, timer_running=False)
+        return _enter(again, Happened.TURN_RESTARTED, before=exercise)
+    return None
+
+
 # Setup
 
 
@@ -548,16 +832,21 @@ def _names_phase(exercise: Exercise, event: Event, value: Any, rng: random.Rando
         return _enter(replace(exercise, phase=Phase.FIRST_SPEAKER), Happened.NAMES_DECLINED)
     if event is Event.SKIP_RULES:
         return _skip_rules_noted(exercise)
+    if event is Event.WRONG_NAME:
+        return Outcome(replace(exercise, names=(None, None)), Happened.NAMES_REJECTED)
     return _not_now(exercise)
 
 
 def _confirm_names_phase(exercise: Exercise, event: Event, value: Any, rng: random.Random | None) -> Outcome:
     if event in (Event.YES, Event.NEXT):
-        return _enter(replace(exercise, phase=Phase.FIRST_SPEAKER), Happened.NAMES_KEPT)
-    if event is Event.NO:
-        return _enter(replace(exercise, phase=Phase.NAMES, names=(None, None)), Happened.NAMES_REJECTED)
+        kept = replace(exercise, phase=Phase.FIRST_SPEAKER, readback=False)
+        return _enter(kept, Happened.NAMES_KEPT)
+    if event in (Event.NO, Event.WRONG_NAME):
+        asked = replace(exercise, phase=Phase.NAMES, names=(None, None), readback=False)
+        return _enter(asked, Happened.NAMES_REJECTED)
     if event is Event.NAMES:
-        return _take_names(replace(exercise, phase=Phase.NAMES, names=(None, None)), value, keep=exercise)
+        fresh = replace(exercise, phase=Phase.NAMES, names=(None, None), readback=False)
+        return _take_names(fresh, value, keep=exercise)
     if event is Event.SKIP_RULES:
         return _skip_rules_noted(exercise)
     return _not_now(exercise)
@@ -579,7 +868,11 @@ def _same(one: str, other: str) -> bool:
 def _take_names(exercise: Exercise, value: Any, *, keep: Exercise | None = None) -> Outcome:
     """Names given in NAMES (or over an offer). `keep` is the state to stay in when they are unusable."""
     unchanged = keep or exercise
-    given = [name for name in _given_names(value) if name]
+    items = [value] if isinstance(value, str) else list(value) if isinstance(value, list | tuple) else []
+    heard = [item for item in items if isinstance(item, str) and item.strip()]
+    if heard and all(is_not_a_name(item) for item in heard):
+        return Outcome(unchanged, Happened.NOT_A_NAME)
+    given = [name for name in _given_names(value) if name and not is_not_a_name(name)]
     if not given:
         return Outcome(unchanged, Happened.INVALID_NAMES)
     known = exercise.names[0]
@@ -591,12 +884,21 @@ def _take_names(exercise: Exercise, value: Any, *, keep: Exercise | None = None)
         first, second = known, given[0]
     if _same(first, second):
         return Outcome(unchanged, Happened.INVALID_NAMES)
-    return _enter(replace(exercise, phase=Phase.FIRST_SPEAKER, names=(first, second)), Happened.NAMES_SET)
+    # Read back once, so a misheard name is caught before it is used all evening.
+    readback = replace(exercise, phase=Phase.CONFIRM_NAMES, names=(first, second), readback=True)
+    return _enter(readback, Happened.NAMES_READ_BACK)
 
 
 def _first_speaker_phase(exercise: Exercise, event: Event, value: Any, rng: random.Random | None) -> Outcome:
     if event is Event.FIRST_SPEAKER:
-        chosen = _speaker_index(exercise, value)
+        name, pronoun = value if isinstance(value, tuple) and len(value) == 2 else (value, None)
+        chosen: int | None
+        if name is None and pronoun:
+            if all(exercise.names):  # "I'll start": I can't tell voices apart, so ask which of them
+                return Outcome(exercise, Happened.WHICH_SPEAKER)
+            chosen = 0  # no names: whoever answered (or was pointed at) becomes "the first speaker"
+        else:
+            chosen = _speaker_index(exercise, name)
         if chosen is None:
             return Outcome(exercise, Happened.UNKNOWN_SPEAKER)
         return _enter(
@@ -672,9 +974,10 @@ def _timer_permission_phase(
 
 def _rules_phase(exercise: Exercise, event: Event, value: Any, rng: random.Random | None) -> Outcome:
     if event in (Event.NEXT, Event.YES):
-        return _enter(replace(exercise, phase=Phase.FLOOR, round=0, retried=False), Happened.FLOOR_STARTED)
+        floor = replace(exercise, phase=Phase.FLOOR, round=0, retried=False, exchange=0)
+        return _enter(floor, Happened.FLOOR_STARTED)
     if event is Event.SKIP_RULES:
-        floor = replace(exercise, phase=Phase.FLOOR, round=0, retried=False, skip_rules=True)
+        floor = replace(exercise, phase=Phase.FLOOR, round=0, retried=False, skip_rules=True, exchange=0)
         return _enter(floor, Happened.FLOOR_STARTED)
     if event is Event.FLOOR_TIME:
         return _set_floor(exercise, value)
@@ -685,8 +988,10 @@ def _rules_phase(exercise: Exercise, event: Event, value: Any, rng: random.Rando
 
 
 def _floor_phase(exercise: Exercise, event: Event, value: Any, rng: random.Random | None) -> Outcome:
+    if event in (Event.NEXT, Event.YES) and not exercise.last_block:
+        return _enter(replace(exercise, exchange=exercise.exchange + 1), Happened.TURN_CONTINUED)
     if event in (Event.NEXT, Event.YES):
-        reflection = replace(exercise, phase=Phase.REFLECTION, retried=False, timer_running=False)
+        reflection = replace(exercise, phase=Phase.REFLECTION, retried=False, timer_running=False, exchange=0)
         return _enter(reflection, Happened.MOVED_ON, before=exercise)
     if event is Event.TIMER_DONE and exercise.timer_running:
         return Outcome(replace(exercise, timer_running=False), Happened.FLOOR_TIME_UP)
@@ -700,7 +1005,7 @@ def _floor_phase(exercise: Exercise, event: Event, value: Any, rng: random.Rando
 
 def _after_reflection(exercise: Exercise, happened: Happened) -> Outcome:
     if exercise.round == 0:
-        return _enter(replace(exercise, phase=Phase.FLOOR, round=1, retried=False), happened)
+        return _enter(replace(exercise, phase=Phase.FLOOR, round=1, retried=False, exchange=0), happened)
     return _enter(replace(exercise, phase=Phase.APPRECIATION, retried=False), happened)
 
 

@@ -5,6 +5,14 @@ A timed phase is one response: its roles, the start sound, the timed part (silen
 counted inside it), the end sound, then a short prompt. The timed part (end of the start sound to the
 start of the end sound) equals the configured time at speech.WORDS_PER_MINUTE; `timed_span` measures it
 back from SSML for the tests.
+
+A turn in short exchanges is one or more responses (exercise.turn_blocks), each a run of exchanges: the
+start sound, a speaking chunk of silence, a chime, "Alex, say it back", a mirroring window, and on to the
+next chunk; the response ends with the end sound at a hand-over. `speaking_time` adds up the chunks (start
+sound to the next sound), so the tests can hold a turn's speaking time to its floor over all its responses.
+
+Lines come from exercise.toml, or from exchanges.toml for the exchanges, controls and questions added with
+them: a key is looked up in exercise.<key> first, then exchanges.<key>.
 """
 
 from __future__ import annotations
@@ -39,6 +47,12 @@ class Rendered:
 
 # Outcomes that open with an acknowledgement (exercise.ack.<value>); the rest go straight to the phase.
 _ACKNOWLEDGED = frozenset(Happened) - {
+    Happened.NAMES_READ_BACK,
+    Happened.TURN_CONTINUED,
+    Happened.RESTART_OFFERED,
+    Happened.WHOSE_TURN,
+    Happened.TIME_LEFT,
+    Happened.HOW_LONG,
     Happened.TIMER_NEEDED,
     Happened.FLOOR_STARTED,
     Happened.FLOOR_TIME_UP,
@@ -51,15 +65,23 @@ _ACKNOWLEDGED = frozenset(Happened) - {
 }
 
 
-def render(outcome: Outcome, content: Phrases) -> Rendered:
-    """The response for an outcome: an acknowledgement, then the phase's entry, repeat, help or prompt."""
+def render(
+    outcome: Outcome, content: Phrases, *, played: bool = False, offer_reminder: bool = False
+) -> Rendered:
+    """The response for an outcome: an acknowledgement, then the phase's entry, repeat, help or prompt.
+
+    `played`: the timed part of the phase the couple is in has fully played (its end sound has passed), so
+    help describes what comes next rather than a floor that has ended. `offer_reminder`: a completed
+    exercise offers the weekly practice reminder (the household has none yet)."""
     state = outcome.exercise
     say = _Sayer(state, content)
     speech = Speech()
     if outcome.happened is Happened.FLOOR_TIME_UP:
         speech.sound("end")
     if outcome.happened in _ACKNOWLEDGED:
-        speech.say(say(f"ack.{outcome.happened.value}"))
+        speech.say(say(_ack_key(outcome)))
+    if outcome.happened in _ANSWERS:
+        speech.say(_answer(outcome.happened, state, say))
     if outcome.ends_session:
         if outcome.entered:
             _entry(state, say, speech)
@@ -68,13 +90,17 @@ def render(outcome: Outcome, content: Phrases) -> Rendered:
         speech.say(say("floor.time_up"))
     elif outcome.entered:
         _entry(state, say, speech)
+        if state.phase is Phase.DONE and offer_reminder:
+            speech.say(say("offer.reminder"))
         if outcome.timer is ex.TimerAction.ASK_PERMISSION:
             # Alexa's consent question follows; the handler drops this reprompt when it sends AskFor.
             return Rendered(speech, Speech(say.reprompt()), False)
-    elif outcome.happened is Happened.REPEATED:
-        _instructions(state, say, speech)
+    elif outcome.happened is Happened.REPEATED and state.restart_offer:
+        pass  # the pending question is the restart offer, which is the prompt
+    elif outcome.happened is Happened.REPEATED and state.phase not in ex.TIMED_PHASES:
+        _instructions(state, say, speech)  # a timed phase is replayed only by "start my turn again"
     elif outcome.happened is Happened.HELP:
-        speech.say(say(f"help.{_help_key(state)}"))
+        speech.say(say(f"help.{_help_key(state, played)}"))
     speech.say(prompt(state, content))
     return Rendered(speech, Speech(say.reprompt()), False, *_card(outcome, say))
 
@@ -87,6 +113,42 @@ def prompt(exercise: Exercise, content: Phrases) -> str:
     if exercise.paused:
         return say("prompt.paused")
     return say(f"prompt.{_prompt_key(exercise)}")
+
+
+def _ack_key(outcome: Outcome) -> str:
+    """The acknowledgement's key; without names, the coin flip and "I'll start" say how roles are named."""
+    state = outcome.exercise
+    unnamed = not any(state.names)
+    if outcome.happened in (Happened.COIN_FLIPPED, Happened.FIRST_SPEAKER_SET) and unnamed:
+        return f"ack.{outcome.happened.value}_unnamed"
+    if outcome.happened is Happened.FLOOR_TIME_SET and not state.long_turns:
+        return "ack.floor_time_set_short"
+    if outcome.happened is Happened.TURN_STYLE_SET:
+        return "ack.turn_style_long" if state.long_turns else "ack.turn_style_short"
+    return f"ack.{outcome.happened.value}"
+
+
+_ANSWERS = frozenset({Happened.WHOSE_TURN, Happened.TIME_LEFT, Happened.HOW_LONG})
+
+
+def answer(happened: Happened, exercise: Exercise, content: Phrases) -> str:
+    """ "Whose turn", "time left" or "how long" about an exercise, without its prompt (for the menu)."""
+    return _answer(happened, exercise, _Sayer(exercise, content))
+
+
+def _answer(happened: Happened, state: Exercise, say: _Sayer) -> str:
+    """ "Whose turn is it", "how much time is left", "how long does this take", from the state."""
+    phase = state.resumable_phase
+    kind = _kind(phase) if phase else "over"
+    if happened is Happened.WHOSE_TURN:
+        if kind == "setup":
+            return say("whose_turn.setup_chosen" if state.first_speaker is not None else "whose_turn.setup")
+        return say(f"whose_turn.{kind}")
+    if happened is Happened.TIME_LEFT:
+        return say(f"time_left.{kind}")
+    return say(
+        "how_long.over" if kind == "over" else "how_long.setup" if kind == "setup" else "how_long.going"
+    )
 
 
 def resume_offer(exercise: Exercise, content: Phrases) -> str:
@@ -137,6 +199,10 @@ class _Sayer:
             for name, label in zip(exercise.names, ("one", "two"), strict=True)
         ]
         opener = exercise.first_speaker or 0
+        if not any(exercise.names):  # no names: named by the order they speak in, said at the coin flip
+            opener_index = exercise.first_speaker or 0
+            display[opener_index] = content.phrase("exchanges.partner.first_speaker")
+            display[1 - opener_index] = content.phrase("exchanges.partner.second_speaker")
         self.fields = {
             "first": display[0],
             "second": display[1],
@@ -149,13 +215,34 @@ class _Sayer:
             "appreciation": self.duration(ex.APPRECIATION_SECONDS),
             "remaining": self.duration(ex.cue_remaining_seconds(exercise.floor_seconds)),
             "longest": self.duration(ex.longest_single_response_floor()),
+            "missed": self.duration(ex.MISSED_SECONDS),
+            "speaking": self.about(exercise.speaking_left()),
+            "left": self.about(exercise.seconds_left()),
+            "total": self.about(exercise.total_seconds()),
         }
 
     def duration(self, seconds: int) -> str:
         return self.content.phrase(f"exercise.duration.{seconds}")
 
+    def about(self, seconds: int) -> str:
+        """A planned length said roughly: half minutes up to two minutes, whole minutes after."""
+        if seconds <= 45:
+            return self.content.phrase("exchanges.span.half")
+        if seconds <= 75:
+            return self.content.phrase("exchanges.span.one")
+        if seconds <= 105:
+            return self.content.phrase("exchanges.span.one_and_half")
+        minutes = min(60, max(2, int(seconds / 60 + 0.5)))
+        return self.content.phrase(
+            "exchanges.span.minutes", count=self.content.phrase(f"exchanges.count.{minutes}")
+        )
+
     def __call__(self, key: str, **extra: str) -> str:
-        return self.content.phrase(f"exercise.{key}", **{**self.fields, **extra})
+        values = {**self.fields, **extra}
+        try:
+            return self.content.phrase(f"exercise.{key}", **values)
+        except KeyError:
+            return self.content.phrase(f"exchanges.{key}", **values)
 
     def reprompt(self) -> str:
         if self.exercise.is_interrupted:
@@ -165,21 +252,42 @@ class _Sayer:
         return self(f"reprompt.{_prompt_key(self.exercise)}")
 
 
+def prompt_key(exercise: Exercise) -> str:
+    """Which question the exercise is waiting on (the handler elicits a slot for some of them)."""
+    return _prompt_key(exercise)
+
+
 def _prompt_key(exercise: Exercise) -> str:
     if exercise.is_over:
         return "over"
+    if exercise.restart_offer:
+        return "restart_offer"
     if exercise.phase is Phase.NAMES and exercise.names[0] is not None:
         return "names_second"
+    if exercise.phase is Phase.CONFIRM_NAMES and exercise.readback:
+        return "names_read_back"
+    if exercise.phase is Phase.FIRST_SPEAKER and not any(exercise.names):
+        return "first_speaker_unnamed"
+    if exercise.phase is Phase.FLOOR and not exercise.last_block:
+        return "floor_between"
     return exercise.phase.value
 
 
-def _help_key(exercise: Exercise) -> str:
+def _help_key(exercise: Exercise, played: bool = False) -> str:
     if exercise.is_over:
         return "over"
     if exercise.is_interrupted:
         return "interrupted"
     if exercise.paused:
         return "paused"
+    if exercise.restart_offer:
+        return "restart_offer"
+    if exercise.phase is Phase.FLOOR:
+        if played:
+            return "floor_played" if exercise.last_block else "floor_between"
+        return "floor" if exercise.long_turns else "floor_short"
+    if exercise.phase in (Phase.REFLECTION, Phase.APPRECIATION) and played:
+        return f"{exercise.phase.value}_played"
     return exercise.phase.value
 
 
@@ -220,12 +328,8 @@ def _instructions(state: Exercise, say: _Sayer, speech: Speech) -> None:
         speech.say(say("timer.explain"))
     elif phase is Phase.RULES:
         speech.say(say("rules.text"))
-    elif phase is Phase.FLOOR:
-        speech.say(say("floor.roles_first" if state.round == 0 else "floor.roles_swap"))
-    elif phase is Phase.REFLECTION:
-        speech.say(say("reflection.retry_roles" if state.retried else "reflection.roles"))
-    elif phase is Phase.APPRECIATION:
-        speech.say(say("appreciation.roles"))
+    elif phase is Phase.CONFIRM_NAMES and state.readback:
+        pass  # the read-back is its own prompt
     elif phase is Phase.DONE:
         speech.say(say("done.text"))
 
@@ -234,7 +338,50 @@ def _seconds_to_say(text: str) -> float:
     return duration([Text(text)])
 
 
+def speaking_time(speech: Speech | str | list[Part]) -> float:
+    """Seconds of speaking chunks in a response: from each start sound to the next sound, added up."""
+    parts = (
+        parse_ssml(speech)
+        if isinstance(speech, str)
+        else speech.parts
+        if isinstance(speech, Speech)
+        else speech
+    )
+    total = 0.0
+    for index, part in enumerate(parts):
+        if part == Sound("start"):
+            following = next(
+                (later for later in range(index + 1, len(parts)) if isinstance(parts[later], Sound)),
+                len(parts),
+            )
+            total += duration(parts[index + 1 : following])
+    return total
+
+
+def _exchanges(state: Exercise, say: _Sayer, speech: Speech) -> None:
+    """One response of a short-exchange turn: chunk, chime, mirror, and on; it ends at a hand-over."""
+    if state.exchange == 0:
+        speech.say(say("exchange.roles_first" if state.round == 0 else "exchange.roles_swap"))
+        speech.say(say("exchange.how")).say(say("begin"))
+    done_before = sum(state.blocks[: state.exchange])
+    total = sum(state.blocks)
+    for index in range(state.blocks[state.exchange]):
+        number = done_before + index + 1
+        if index or state.exchange:
+            speech.say(say("exchange.go_on"))
+        if number == total:
+            speech.say(say("exchange.last"))
+        speech.sound("start").pause(ex.CHUNK_SECONDS).sound("chime")
+        speech.say(say("exchange.mirror")).pause(ex.MIRROR_SECONDS)
+    speech.sound("end")
+    if state.last_block:
+        speech.say(say("exchange.turn_over"))
+
+
 def _floor(state: Exercise, say: _Sayer, speech: Speech) -> None:
+    if not state.long_turns:
+        _exchanges(state, say, speech)
+        return
     speech.say(say("floor.roles_first" if state.round == 0 else "floor.roles_swap"))
     if state.timer_running:
         # The timer keeps the time; the session ends after the start sound.
@@ -250,7 +397,13 @@ def _floor(state: Exercise, say: _Sayer, speech: Speech) -> None:
 
 
 def _reflection(say: _Sayer, speech: Speech, *, retry: bool) -> None:
-    speech.say(say("reflection.retry_roles" if retry else "reflection.roles")).say(say("begin"))
+    if retry:  # the speaker first says what was missed, then the listener tries again
+        speech.say(say("missed.roles")).say(say("begin"))
+        speech.sound("start").pause(ex.MISSED_SECONDS).sound("chime")
+        speech.say(say("reflection.retry_roles")).pause(say.exercise.reflection_seconds).sound("end")
+        speech.say(say("reflection.time_up"))
+        return
+    speech.say(say("reflection.roles")).say(say("begin"))
     speech.sound("start").pause(say.exercise.reflection_seconds).sound("end")
     speech.say(say("reflection.time_up"))
 

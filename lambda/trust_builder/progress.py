@@ -56,6 +56,8 @@ class Progress:
     unfinished_exercise: dict[str, Any] | None = None  # owned by the exercise module, stored as given
     floor_minutes: int | None = None
     timer_id: str | None = None  # the Alexa timer running a long floor, so any later session can cancel it
+    turn_style: str | None = None  # "long" (no interruptions) or "short" (exchanges), kept with floor_minutes
+    reminder_id: str | None = None  # the Alexa practice reminder, so "stop the reminders" can delete it
     first_visit: str | None = None
     last_visit: str | None = None
     restarts: int = 0  # times the household started over: lets a merge tell a reset from stale data
@@ -82,6 +84,8 @@ class Progress:
             "unfinished_exercise": _unfinished(self.unfinished_exercise),
             "floor_minutes": _int_in(self.floor_minutes, FLOOR_MINUTES_RANGE, None),
             "timer_id": _timer_id(self.timer_id),
+            "turn_style": _turn_style(self.turn_style),
+            "reminder_id": _timer_id(self.reminder_id),
             "first_visit": _iso_date(self.first_visit),
             "last_visit": _iso_date(self.last_visit),
             "restarts": _count(self.restarts),
@@ -112,6 +116,8 @@ class Progress:
             unfinished_exercise=_unfinished(data.get("unfinished_exercise")),
             floor_minutes=_int_in(data.get("floor_minutes"), FLOOR_MINUTES_RANGE, None),
             timer_id=_timer_id(data.get("timer_id")),
+            turn_style=_turn_style(data.get("turn_style")),
+            reminder_id=_timer_id(data.get("reminder_id")),
             first_visit=first_visit or last_visit,
             last_visit=last_visit or first_visit,
             restarts=_count(data.get("restarts")),
@@ -175,7 +181,8 @@ def merge(base: Progress | None, ours: Progress, theirs: Progress) -> Progress:
     - sets (steps_heard, details_heard): theirs plus what this session added (ours - base); with no reset
       on either side that is the union of ours and theirs.
     - counters (exercises_completed, restarts): theirs + what this session added (ours - base, never < 0).
-    - scalars (names, current_step, floor_minutes, unfinished_exercise, timer_id): ours if this session
+    - scalars (names, current_step, floor_minutes, turn_style, unfinished_exercise, timer_id,
+      reminder_id): ours if this session
       changed the value relative to base, else theirs (the other device's change is
       kept when we did not touch it).
     - dates: last_visit and last_exercise_date take the later date; first_visit the earlier one (it is the
@@ -209,6 +216,8 @@ def merge(base: Progress | None, ours: Progress, theirs: Progress) -> Progress:
         unfinished_exercise=scalar("unfinished_exercise"),
         floor_minutes=scalar("floor_minutes"),
         timer_id=scalar("timer_id"),
+        turn_style=scalar("turn_style"),
+        reminder_id=scalar("reminder_id"),
         first_visit=_min_date(mine.first_visit, other.first_visit),
         last_visit=_max_date(mine.last_visit, other.last_visit),
         restarts=other.restarts + added("restarts"),
@@ -306,6 +315,10 @@ def _names(value: Any) -> tuple[str, ...]:
 def _timer_id(value: Any) -> str | None:
     """An Alexa timer id: an opaque token, bounded so a bad value cannot grow the item."""
     return value if isinstance(value, str) and 0 < len(value) <= MAX_TIMER_ID_LENGTH else None
+
+
+def _turn_style(value: Any) -> str | None:
+    return value if value in ("long", "short") else None
 
 
 def _unfinished(value: Any) -> dict[str, Any] | None:

@@ -35,7 +35,9 @@ from trust_builder.exercise import RESPONSE_LIMIT_SECONDS, Exercise, InvalidStat
 from trust_builder.handlers import conversation as conversation_handlers
 from trust_builder.handlers import safety as safety_handlers
 from trust_builder.handlers.exercise import STATE, TIMED_UNTIL
+from trust_builder.handlers.reminders import REMINDER_PENDING
 from trust_builder.progress import STEP_COUNT, Progress
+from trust_builder.reminders import Weekly
 from trust_builder.safety import FollowUp
 from trust_builder.speech import MAX_BREAK_SECONDS, SOUNDS, parse_break_time
 from trust_builder.storage import PendingWrite
@@ -192,6 +194,12 @@ def _pending(value: Any, *_: Any) -> Any:
     return [p.to_dict() for p in pending] or _DROP
 
 
+def _weekly(value: Any, *_: Any) -> Any:
+    """The practice reminder's day and time, kept while Alexa asks for the reminders permission."""
+    slot = Weekly.from_dict(value)
+    return slot.to_dict() if slot is not None else _DROP
+
+
 SCHEMA: dict[str, Callable[[Any, date, datetime], Any]] = {
     alexa.MODE: _word,
     alexa.STEP: _step,
@@ -203,6 +211,7 @@ SCHEMA: dict[str, Callable[[Any, date, datetime], Any]] = {
     household.UNREAD: _true,
     STATE: _exercise,
     TIMED_UNTIL: _timed_until,
+    REMINDER_PENDING: _weekly,
     replies.TURNS: _count,
     replies.INTRO_HEARD: _true,
     safety_handlers.FOLLOW_UP: _safety_follow_up,

@@ -284,6 +284,10 @@ def read_back(record: conversation.Record, content: Content) -> list[str]:
         lines.append(content.phrase(know + "floor", minutes=record.floor_minutes))
     if record.timer:
         lines.append(content.phrase(know + "timer"))
+    if record.long_turns:
+        lines.append(content.phrase("exchanges.know.long_turns"))
+    if record.reminder:
+        lines.append(content.phrase("exchanges.know.reminder"))
     if record.restarts:
         lines.append(content.phrase(know + "restarts", count=record.restarts))
     lines.append(content.phrase(know + "dates"))

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from ask_sdk_core.dispatch_components import AbstractRequestHandler, AbstractRequestInterceptor
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import get_request_type, is_intent_name, is_request_type
-from ask_sdk_model import Response
+from ask_sdk_model import Intent, Response, Slot
+from ask_sdk_model.dialog import ElicitSlotDirective
 
 from trust_builder import exercise_script, household, replies, timer_requests
 from trust_builder.alexa import (
@@ -24,20 +25,33 @@ from trust_builder.alexa import (
     now,
     respond,
     session,
+    slot_id,
     slot_number,
     slot_text,
     today,
 )
 from trust_builder.content import DEFAULT_LOCALE
-from trust_builder.exercise import Event, Exercise, InvalidState, Outcome, TimerAction
+from trust_builder.exercise import (
+    Event,
+    Exercise,
+    Happened,
+    InvalidState,
+    Outcome,
+    TimerAction,
+    clean_name,
+    is_not_a_name,
+)
 from trust_builder.exercise import begin as begin_exercise
 from trust_builder.exercise import handle as exercise_event
+from trust_builder.exercise import start as new_exercise
 from trust_builder.speech import Sound, Speech, duration
 
 STATE = "exercise"  # session attribute: the exercise as plain data
 # Session attribute: when the timed part of the last response (its end chime) will have played, as ISO time.
 # A stop or a closed session after that means the phase was completed, so a later resume moves on.
 TIMED_UNTIL = "timed_until"
+# Mode: "no" to the resume offer asks whether to keep the unfinished exercise for later or let it go.
+KEEP_OFFER = "exercise_keep_offer"
 
 INTENT_EVENTS = {
     "NamesIntent": Event.NAMES,
@@ -58,6 +72,22 @@ INTENT_EVENTS = {
     "AMAZON.HelpIntent": Event.HELP,
     "AMAZON.FallbackIntent": Event.FALLBACK,
     "AMAZON.PreviousIntent": Event.FALLBACK,
+    "AMAZON.StartOverIntent": Event.START_OVER,
+    "WrongNameIntent": Event.WRONG_NAME,
+    "TurnStyleIntent": Event.TURN_STYLE,
+    "RestartTurnIntent": Event.RESTART_TURN,
+    "WhoseTurnIntent": Event.WHOSE_TURN,
+    "TimeLeftIntent": Event.TIME_LEFT,
+    "HowLongIntent": Event.HOW_LONG,
+}
+# When the exercise has just asked for one of these, Alexa should take a bare answer ("Sam", "two", "me")
+# as that slot: the response carries Dialog.ElicitSlot for (intent, slot), with the model's [elicit] samples.
+ELICIT = {
+    "names": ("NamesIntent", "firstName", ("firstName", "secondName")),
+    "names_second": ("NamesIntent", "firstName", ("firstName", "secondName")),
+    "first_speaker": ("FirstSpeakerIntent", "firstName", ("firstName", "speaker")),
+    "first_speaker_unnamed": ("FirstSpeakerIntent", "firstName", ("firstName", "speaker")),
+    "floor_time": ("FloorTimeIntent", "minutes", ("minutes",)),
 }
 # Requests that lead elsewhere: the exercise is parked (remembered), and the request handled as usual.
 LEAVING_INTENTS = frozenset(
@@ -67,7 +97,6 @@ LEAVING_INTENTS = frozenset(
         "TellMeMoreIntent",
         "ProgressIntent",
         "ForgetUsIntent",
-        "AMAZON.StartOverIntent",
         "AMAZON.NavigateHomeIntent",
         "ProfessionalHelpIntent",
     }
@@ -96,9 +125,18 @@ def _event_value(handler_input: HandlerInput, event: Event):
     if event is Event.NAMES:
         return (slot_text(handler_input, "firstName"), slot_text(handler_input, "secondName"))
     if event is Event.FIRST_SPEAKER:
-        return slot_text(handler_input, "firstName")
+        # "me", "he": a resolved Speaker value. An unresolved one ("Sam goes first" heard as {speaker} goes
+        # first) is a name, as Alexa passes any words it hears in a custom slot.
+        pronoun = slot_id(handler_input, "speaker")
+        name = slot_text(handler_input, "firstName") or (
+            None if pronoun else slot_text(handler_input, "speaker")
+        )
+        return (name, pronoun)
     if event is Event.FLOOR_TIME:
         return slot_number(handler_input, "minutes")
+    if event is Event.TURN_STYLE:  # samples without {style} ("no interruptions") all mean long turns
+        heard = slot_text(handler_input, "style")
+        return slot_id(handler_input, "style") or (None if heard else "long")
     return None
 
 
@@ -109,7 +147,8 @@ def start_exercise(handler_input: HandlerInput) -> Response:
         return offer_resume(handler_input, unfinished)
     progress = household.current(handler_input)
     names = list(progress.names) if progress and len(progress.names) == 2 else None
-    outcome = begin_exercise(names, progress.floor_minutes if progress else None)
+    long_turns = progress is not None and progress.turn_style == "long"
+    outcome = begin_exercise(names, progress.floor_minutes if progress else None, long_turns)
     return _respond(handler_input, outcome)
 
 
@@ -129,7 +168,7 @@ def running_timer(handler_input: HandlerInput) -> str | None:
     return progress.timer_id if progress else None
 
 
-def _respond(handler_input: HandlerInput, outcome: Outcome) -> Response:
+def _respond(handler_input: HandlerInput, outcome: Outcome, *, played: bool = False) -> Response:
     """Renders an outcome, runs its timer action, keeps and checkpoints its state."""
     content = content_for(handler_input)
     directives = []
@@ -152,7 +191,9 @@ def _respond(handler_input: HandlerInput, outcome: Outcome) -> Response:
     attributes[MODE] = replies.MENU if state.is_over or outcome.ends_session else replies.EXERCISE
     saved = _checkpoint(handler_input, outcome, timer_id)
 
-    rendered = exercise_script.render(outcome, content)
+    progress = household.current(handler_input)
+    offer = outcome.completed and not (progress is not None and progress.reminder_id)
+    rendered = exercise_script.render(outcome, content, played=played, offer_reminder=offer)
     _note_timed_part(handler_input, outcome, rendered.speech)
     speech = rendered.speech
     if not saved:
@@ -164,7 +205,23 @@ def _respond(handler_input: HandlerInput, outcome: Outcome) -> Response:
         return response
     if rendered.ends_session:
         return respond(handler_input, speech, card=card, end_session=True)
-    return respond(handler_input, speech, rendered.reprompt, card=card)
+    return respond(
+        handler_input, speech, rendered.reprompt, card=card, directives=_elicit(handler_input, state)
+    )
+
+
+def _elicit(handler_input: HandlerInput, state: Exercise) -> list:
+    """Dialog.ElicitSlot when the prompt asks for names, who goes first or the floor time (else nothing).
+
+    Dialog directives answer only intent requests (not a LaunchRequest or Connections.Response)."""
+    if get_request_type(handler_input) != "IntentRequest" or state.is_interrupted or state.paused:
+        return []
+    asked = ELICIT.get(exercise_script.prompt_key(state))
+    if asked is None:
+        return []
+    intent, slot, slots = asked
+    updated = Intent(name=intent, slots={name: Slot(name=name) for name in slots})
+    return [ElicitSlotDirective(slot_to_elicit=slot, updated_intent=updated)]
 
 
 def _note_timed_part(handler_input: HandlerInput, outcome: Outcome, speech: Speech) -> None:
@@ -176,6 +233,17 @@ def _note_timed_part(handler_input: HandlerInput, outcome: Outcome, speech: Spee
     if end is not None:
         played = timedelta(seconds=duration(speech.parts[:end]))
         attributes[TIMED_UNTIL] = (now(handler_input) + played).isoformat()
+
+
+def _has_played(handler_input: HandlerInput) -> bool:
+    """Whether the timed part of the last response has played to its end sound."""
+    until = session(handler_input).get(TIMED_UNTIL)
+    if not isinstance(until, str):
+        return False
+    try:
+        return now(handler_input) >= datetime.fromisoformat(until)
+    except ValueError:
+        return False
 
 
 def _with_completed_phase(handler_input: HandlerInput, state: Exercise) -> Outcome | None:
@@ -201,6 +269,9 @@ def _checkpoint(handler_input: HandlerInput, outcome: Outcome, timer_id: str | N
             progress.set_names(names)
         if state.floor_seconds % 60 == 0 and progress.floor_minutes != floor_minutes:
             progress.floor_minutes = floor_minutes
+        style = "long" if state.long_turns else "short"
+        if progress.turn_style != style and (state.long_turns or progress.turn_style):
+            progress.turn_style = style
         progress.timer_id = timer_id
 
     # Only at checkpoints: a phase entered or left, the exercise finished, the session about to close.
@@ -302,7 +373,9 @@ class InExerciseHandler(AbstractRequestHandler):
         assert name is not None, "no intent"
         assert state is not None, "no exercise"
         event = INTENT_EVENTS[name]
-        if event in (Event.STOP, Event.TIME_OUT):
+        played = _has_played(handler_input)
+        if event in (Event.STOP, Event.TIME_OUT, Event.PAUSE):
+            # After a fully played phase, stopping or pausing picks up at the next phase, not a replay.
             moved_on = _with_completed_phase(handler_input, state)
             if moved_on is not None and moved_on.completed:  # "stop" after the last chime: it's done
                 _checkpoint(handler_input, moved_on, None)
@@ -310,7 +383,7 @@ class InExerciseHandler(AbstractRequestHandler):
             if moved_on is not None:
                 state = moved_on.exercise
         outcome = exercise_event(state, event, value=_event_value(handler_input, event), rng=self.rng)
-        return _respond(handler_input, outcome)
+        return _respond(handler_input, outcome, played=played and outcome.happened is Happened.HELP)
 
 
 class ExerciseSessionEndedHandler(AbstractRequestHandler):
@@ -350,14 +423,36 @@ class ResumeOfferHandler(AbstractRequestHandler):
         if state is None:
             return replies.menu(handler_input)
         if is_intent_name("AMAZON.NoIntent")(handler_input):
-            _cancel_timer(handler_input, running_timer(handler_input))
-            _checkpoint(handler_input, exercise_event(state, Event.NO), None)
-            session(handler_input)[STATE] = None
+            # "No" to picking up now is not "forget it": ask which, and do what the answer says.
             content = content_for(handler_input)
-            return replies.menu(handler_input, lead=Speech(content.phrase("speech.resume.no_thanks")))
+            session(handler_input)[MODE] = KEEP_OFFER
+            session(handler_input)[STATE] = state.to_dict()
+            question = Speech(content.phrase("exchanges.keep.ask"))
+            return respond(handler_input, question, Speech(content.phrase("exchanges.keep.reprompt")))
         # "next" moves on from where they were (a running floor timer is then cancelled); yes resumes.
         event = Event.NEXT if is_intent_name("AMAZON.NextIntent")(handler_input) else Event.RESUME
         return _respond(handler_input, exercise_event(state, event))
+
+
+class KeepOrLetGoHandler(AbstractRequestHandler):
+    """The answer to "shall I keep it for another time?": yes keeps the unfinished exercise, no lets it go."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return session(handler_input).get(MODE) == KEEP_OFFER and intent_name(handler_input) in (
+            "AMAZON.YesIntent",
+            "AMAZON.NoIntent",
+        )
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        content = content_for(handler_input)
+        state = _exercise(handler_input) or _stored_exercise(handler_input)
+        session(handler_input)[STATE] = None
+        if state is None or is_intent_name("AMAZON.YesIntent")(handler_input):
+            return replies.menu(handler_input, lead=Speech(content.phrase("exchanges.keep.kept")))
+        _cancel_timer(handler_input, running_timer(handler_input))
+        saved = _checkpoint(handler_input, exercise_event(state, Event.NO), None)
+        lead = Speech(content.phrase("exchanges.keep.let_go" if saved else "speech.storage.save_failed"))
+        return replies.menu(handler_input, lead=lead)
 
 
 class TimerRelaunchHandler(AbstractRequestHandler):
@@ -371,8 +466,12 @@ class TimerRelaunchHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         state = _stored_exercise(handler_input)
-        if state is None:
-            return start_exercise(handler_input)
+        if state is None or state.is_over:
+            # The exercise this timer was set for has ended: say so, and offer what's next.
+            content = content_for(handler_input)
+            return replies.menu(handler_input, lead=Speech(content.phrase("exchanges.relaunch.ended")))
+        if not state.timer_running:  # stopped or moved on since: offer to pick up where it is
+            return offer_resume(handler_input, state)
         return _respond(handler_input, exercise_event(state, Event.TIMER_DONE))
 
 
@@ -391,3 +490,67 @@ class TimerConsentAnswerHandler(AbstractRequestHandler):
         answer = timer_requests.consent_answer(handler_input.request_envelope)
         event = Event.TIMER_PERMISSION_GRANTED if answer == "ACCEPTED" else Event.TIMER_PERMISSION_DENIED
         return _respond(handler_input, exercise_event(state, event))
+
+
+QUESTIONS = {
+    "WhoseTurnIntent": Happened.WHOSE_TURN,
+    "TimeLeftIntent": Happened.TIME_LEFT,
+    "HowLongIntent": Happened.HOW_LONG,
+}
+
+
+class ExerciseQuestionOutsideHandler(AbstractRequestHandler):
+    """ "How long does this take" (and whose turn, time left) outside a running exercise: answered from the
+    unfinished exercise if there is one, else from a new one with the household's floor time and style."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return intent_name(handler_input) in QUESTIONS
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        content = content_for(handler_input)
+        happened = QUESTIONS[intent_name(handler_input) or ""]
+        unfinished = _stored_exercise(handler_input)
+        if unfinished is not None and not unfinished.is_over:
+            text = exercise_script.answer(happened, unfinished, content)
+            return offer_resume_after(handler_input, unfinished, text)
+        if happened is not Happened.HOW_LONG:
+            return replies.menu(handler_input, lead=Speech(content.phrase("exchanges.outside.none")))
+        progress = household.current(handler_input)
+        fresh = new_exercise(None, progress.floor_minutes if progress else None, _long(progress))
+        return replies.menu(handler_input, lead=Speech(exercise_script.answer(happened, fresh, content)))
+
+
+def _long(progress) -> bool:
+    return progress is not None and progress.turn_style == "long"
+
+
+def offer_resume_after(handler_input: HandlerInput, unfinished: Exercise, text: str) -> Response:
+    """An answer about the unfinished exercise, then the offer to pick it up."""
+    content = content_for(handler_input)
+    session(handler_input)[MODE] = replies.RESUME_OFFER
+    session(handler_input)[STATE] = unfinished.to_dict()
+    speech = Speech(text, exercise_script.resume_offer(unfinished, content))
+    return respond(handler_input, speech, Speech(content.phrase("speech.help.resume_offer")))
+
+
+class NamesOutsideHandler(AbstractRequestHandler):
+    """ "Call us Sam and Alex" or "that's not my name" outside the exercise: names are changeable any time."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return intent_name(handler_input) in ("NamesIntent", "WrongNameIntent")
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        content = content_for(handler_input)
+        if intent_name(handler_input) == "WrongNameIntent":
+            return replies.menu(handler_input, lead=Speech(content.phrase("exchanges.ack.wrong_name")))
+        heard = [slot_text(handler_input, "firstName"), slot_text(handler_input, "secondName")]
+        names = [clean_name(name) for name in heard]
+        usable = [name for name in names if name and not is_not_a_name(name)]
+        if len(usable) != 2 or usable[0].casefold() == usable[1].casefold():
+            lead = content.phrase("exchanges.outside.names_needed")
+            return replies.menu(handler_input, lead=Speech(lead))
+        saved = household.record(handler_input, lambda progress: progress.set_names(usable))
+        key = "exchanges.outside.names_set" if saved else "speech.storage.save_failed"
+        return replies.menu(
+            handler_input, lead=Speech(content.phrase(key, first=usable[0], second=usable[1]))
+        )

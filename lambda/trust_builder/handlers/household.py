@@ -9,7 +9,7 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_intent_name
 from ask_sdk_model import Response
 
-from trust_builder import household, replies
+from trust_builder import household, reminders, replies
 from trust_builder.alexa import MODE, STEP, content_for, intent_name, mode, respond, session, today
 from trust_builder.content import Content
 from trust_builder.navigation import STEP_COUNT
@@ -132,7 +132,10 @@ class ConfirmForgetHandler(AbstractRequestHandler):
         content = content_for(handler_input)
         if is_intent_name("AMAZON.NoIntent")(handler_input):
             return replies.menu(handler_input, lead=Speech(content.phrase("speech.forget.kept")))
-        had_data = household.current(handler_input) is not None
+        progress = household.current(handler_input)
+        had_data = progress is not None
+        # "Forget us" takes the practice reminder too (its id is the only trace of it we keep).
+        reminders.delete(handler_input, progress.reminder_id if progress else None)
         if not household.forget(handler_input):
             return replies.menu(handler_input, lead=Speech(content.phrase("speech.forget.failed")))
         session(handler_input).clear()

@@ -174,6 +174,9 @@ class SafetyFollowUpHandler(AbstractRequestHandler):
             )
             speech.say(content.phrase("safety.follow_up.card_sent"))
             card = (content.phrase("safety.follow_up.card_title"), card_text)
+            from trust_builder.handlers.screen import show_help_line  # the screen shows it only on this yes
+
+            show_help_line(handler_input, *card)
             return respond(handler_input, speech, card=card, end_session=True)
         speech.say(content.phrase("safety.follow_up.card_declined"))
         return respond(handler_input, speech, end_session=True)

@@ -22,10 +22,9 @@ from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirect
 from ask_sdk_model.ui import SsmlOutputSpeech
 
 from trust_builder import replies, screen
-from trust_builder.alexa import MODE, STEP, content_for, intent_name, locale, session
+from trust_builder.alexa import MODE, STEP, content_for, intent_name, session
 from trust_builder.exercise import Exercise, InvalidState
 from trust_builder.handlers.exercise import STATE
-from trust_builder.safety import help_line
 
 SHOW = "screen.show"  # request attribute: a screen a handler asked for explicitly (the help line)
 # Replies that must show nothing on their own: a disclosure of danger is answered in speech and in the app.
@@ -42,14 +41,10 @@ def has_screen(handler_input: HandlerInput) -> bool:
     return get_supported_interfaces(handler_input).alexa_presentation_apl is not None
 
 
-def show_help_line(handler_input: HandlerInput, title: str | None = None, number: str | None = None) -> None:
-    """Show a help line on a plain screen with this response (if the device has one): the given title and
-    number text, by default the card of the device's exact locale. For the safety flow, once the couple said
-    yes to seeing it; otherwise a safety reply shows nothing."""
-    line = help_line(locale(handler_input))
-    handler_input.attributes_manager.request_attributes[SHOW] = screen.help_line_screen(
-        title if title is not None else line.card_title, number if number is not None else line.card_text
-    )
+def show_help_line(handler_input: HandlerInput, title: str, text: str) -> None:
+    """Show a help line on a plain screen with this response (if the device has one). For the safety flow,
+    once the couple said yes to seeing it; otherwise a safety reply shows nothing."""
+    handler_input.attributes_manager.request_attributes[SHOW] = screen.help_line_screen(title, text)
 
 
 class TouchAsIntent(AbstractRequestInterceptor):
