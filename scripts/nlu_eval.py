@@ -51,6 +51,7 @@ from trust_console.matcher import Matcher, normalize  # noqa: E402
 
 # Each state: the sessions that bring a household there (the last one stays open). Utterances are the
 # model's own phrasings, so reaching a state never depends on what is being measured.
+EXERCISE = ["open trust builder", "start the listening exercise", "our names are Sam and Alex", "yes"]
 STATES: dict[str, list[list[str]]] = {
     "launch_new": [["open trust builder"]],
     "menu": [["open trust builder", "step one", "stop"], ["open trust builder"]],
@@ -61,54 +62,21 @@ STATES: dict[str, list[list[str]]] = {
     "confirm_forget": [["open trust builder", "forget us"]],
     "resume_offer": [["open trust builder", "start the listening exercise", "stop"], ["open trust builder"]],
     "ex_names": [["open trust builder", "start the listening exercise"]],
-    "ex_first_speaker": [
-        ["open trust builder", "start the listening exercise", "our names are Sam and Alex"]
-    ],
-    "ex_floor_time": [
-        ["open trust builder", "start the listening exercise", "our names are Sam and Alex", "Sam goes first"]
-    ],
-    "ex_rules": [
-        [
-            "open trust builder",
-            "start the listening exercise",
-            "our names are Sam and Alex",
-            "Sam goes first",
-            "give us two minutes each",
-        ]
-    ],
-    "ex_floor": [
-        [
-            "open trust builder",
-            "start the listening exercise",
-            "our names are Sam and Alex",
-            "Sam goes first",
-            "give us two minutes each",
-            "skip the rules",
-        ]
-    ],
-    "ex_reflection": [
-        [
-            "open trust builder",
-            "start the listening exercise",
-            "our names are Sam and Alex",
-            "Sam goes first",
-            "give us two minutes each",
-            "skip the rules",
-            "next",
-        ]
-    ],
+    "ex_first_speaker": [EXERCISE],
+    "ex_floor_time": [[*EXERCISE, "Sam goes first"]],
+    "ex_rules": [[*EXERCISE, "Sam goes first", "give us two minutes each"]],
+    "ex_floor": [[*EXERCISE, "Sam goes first", "give us two minutes each", "skip the rules"]],
+    "ex_reflection": [[*EXERCISE, "Sam goes first", "give us one minute each", "skip the rules", "next"]],
     "ex_appreciation": [
         [
-            "open trust builder",
-            "start the listening exercise",
-            "our names are Sam and Alex",
+            *EXERCISE,
             "Sam goes first",
             "give us one minute each",
             "skip the rules",
             "next",
             "yes",
             "next",
-            "yes",
+            "next",
         ]
     ],
 }
@@ -197,17 +165,10 @@ def every_evaluation_text() -> list[str]:
 
 # --- comparing slots ------------------------------------------------------------------------------------
 
-STEP_IDS = [
-    "acknowledge",
-    "root_causes",
-    "communication",
-    "consistency",
-    "boundaries",
-    "professional_help",
-    "patience",
-    "forgiveness",
-]
-POSITIONS = {"last": 8, "first": 1}
+from trust_builder import content as _content  # noqa: E402
+from trust_builder.navigation import POSITIONS  # noqa: E402
+
+STEP_IDS = [step.id for step in _content.load("en-US").steps]
 # Slot types whose value Alexa normalises in ways the stand-in does not model (dates, times): intent only.
 UNMODELLED_SLOTS = frozenset({"day", "time", "feeling", "question", "claim"})
 
@@ -374,10 +335,15 @@ def _plain(text: str) -> str:
     return " ".join(normalize(text))
 
 
-def score_statistical(items: Sequence[Item]) -> dict[str, Score]:
+@cache
+def _model() -> dict[str, Any]:
     import json
 
-    model = json.loads((ROOT / "interaction_models" / "en-US.json").read_text(encoding="utf-8"))
+    return json.loads((ROOT / "interaction_models" / "en-US.json").read_text(encoding="utf-8"))
+
+
+def score_statistical(items: Sequence[Item]) -> dict[str, Score]:
+    model = _model()
     stand_ins: dict[tuple[str, str] | None, StatisticalStandIn] = {}
     scores: dict[str, Score] = defaultdict(Score)
     for item in items:
@@ -410,27 +376,34 @@ def _phrase(key: str) -> str:
     return content.load("en-US").phrase(key)
 
 
+TABLE_ROUTES = {"partner": "partner", "self": "crisis"}  # evaluation route -> helplines.toml table
+
+
 @cache
-def help_line_numbers(locale: str = "en-US") -> dict[str, tuple[str, ...]]:
-    """route -> the digit strings of that route's help line numbers, read from helplines.toml."""
+def help_line_forms(locale: str = "en-US") -> dict[str, tuple[str, ...]]:
+    """route -> how that route's line can be heard: the number's digits, and its spoken form if it has one."""
     table = tomllib.loads(
         (ROOT / "lambda" / "trust_builder" / "locale" / "helplines.toml").read_text("utf-8")
     )
-    entry = table[locale]
     found: dict[str, tuple[str, ...]] = {}
-    for route in ("partner", "self"):
-        section = entry.get(route, entry)
-        numbers = section.get("numbers") or [section.get("number", "")]
-        found[route] = tuple(
-            re.sub(r"\D", "", str(number)) for number in numbers if re.sub(r"\D", "", str(number))
-        )
+    for route, name in TABLE_ROUTES.items():
+        entry = table[locale][name]
+        forms = [re.sub(r"\D", "", str(entry["number"]))]
+        if entry.get("spoken"):
+            forms.append(str(entry["spoken"]).lower())
+        found[route] = tuple(form for form in forms if form)
     return found
 
 
 def gave_line(turn: Turn, route: str | None = None, locale: str = "en-US") -> bool:
-    spoken = re.sub(r"\D", "", " ".join(part.get("ssml", "") for part in _speeches(turn)))
+    ssml = " ".join(part.get("ssml", "") for part in _speeches(turn)).lower()
+    digits = re.sub(r"\D", "", ssml)
     routes = [route] if route else list(SAFETY_ROUTES)
-    return any(number and number in spoken for name in routes for number in help_line_numbers(locale)[name])
+    return any(
+        (form in digits if form.isdigit() else form in ssml)
+        for name in routes
+        for form in help_line_forms(locale)[name]
+    )
 
 
 def _speeches(turn: Turn) -> Iterable[dict[str, Any]]:
@@ -447,11 +420,20 @@ class SafetyFigures:
     ambiguous_handled: Score = field(default_factory=Score)  # a check question or a line, never a dead end
     near_miss_kept: Score = field(default_factory=Score)  # the session stays open and no line is given
     near_miss_matcher: Score = field(default_factory=Score)  # resolves to no safety intent at all
+    statistical_recall: Score = field(default_factory=Score)  # the statistical stand-in: a line's intent
+    statistical_near_miss: Score = field(default_factory=Score)  # ... and no safety intent for a near-miss
 
 
 def score_safety(states: Sequence[str] = SAFETY_STATES) -> SafetyFigures:
     figures = SafetyFigures()
     sets = safety_set()
+    stand_in = StatisticalStandIn(_model())
+    for item in sets["safety"]:
+        guess = stand_in.predict(str(item["text"]))
+        figures.statistical_recall.add(guess in SAFETY_INTENTS, f"{item['text']!r}: {guess}")
+    for item in sets["near_misses"]:
+        guess = stand_in.predict(str(item["text"]))
+        figures.statistical_near_miss.add(guess not in SAFETY_INTENTS, f"{item['text']!r}: {guess}")
     for item in sets["safety"]:
         text, route = str(item["text"]), item["route"]
         found = matcher().match_intent(text)
@@ -514,6 +496,8 @@ def report(show_failures: bool = False) -> str:
         f"  ambiguous: checked or answered  {_pct(safety.ambiguous_handled)}",
         f"  near-misses: no safety intent   {_pct(safety.near_miss_matcher)}",
         f"  near-misses: session kept open  {_pct(safety.near_miss_kept)}",
+        f"  statistical: a safety intent    {_pct(safety.statistical_recall)}",
+        f"  statistical: near-miss kept out {_pct(safety.statistical_near_miss)}",
     ]
     if show_failures:
         for name, column in columns.items():

@@ -19,9 +19,13 @@ ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "interaction_models" / "en-US.json"
 
 # Floors (fractions), as measured; raise them when the skill improves.
-MATCHER_FLOOR = 0.40
-END_TO_END_FLOOR = 0.40
-STATISTICAL_FLOOR = 0.55
+MATCHER_FLOOR = 0.55
+END_TO_END_FLOOR = 0.55
+STATISTICAL_FLOOR = 0.70
+SAFETY_MATCHER_FLOOR = 0.40  # the target is 1.0: README, "Understanding, measured", says what is missing
+SAFETY_END_TO_END_FLOOR = 0.40
+SAFETY_STATISTICAL_FLOOR = 0.95
+NEAR_MISS_KEPT_FLOOR = 0.97  # near-misses whose session stays open with no help line
 
 
 def _samples() -> set[str]:
@@ -83,3 +87,11 @@ def test_statistical_stand_in_accuracy_holds_its_floor(items: list[nlu_eval.Item
 def test_every_state_of_the_evaluation_is_reached_by_voice() -> None:
     """The set is only as good as its states: each setup must leave a session open."""
     assert [state for state in nlu_eval.STATES if not nlu_eval.device_in(state).session_open] == []
+
+
+def test_safety_recall_and_near_misses_hold_their_floors() -> None:
+    figures = nlu_eval.score_safety()
+    assert figures.matcher_recall.rate >= SAFETY_MATCHER_FLOOR
+    assert figures.end_to_end_recall.rate >= SAFETY_END_TO_END_FLOOR
+    assert figures.statistical_recall.rate >= SAFETY_STATISTICAL_FLOOR
+    assert figures.near_miss_kept.rate >= NEAR_MISS_KEPT_FLOOR
