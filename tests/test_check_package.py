@@ -228,15 +228,12 @@ def test_permissions_must_be_exactly_what_the_code_asks_for(repo):
         entry["name"]
         for entry in json.loads((ROOT / "skill-package/skill.json").read_text())["manifest"]["permissions"]
     }
-    (repo / "lambda/trust_builder/reminders_probe.py").write_text(
-        'SCOPE = "alexa::alerts:reminders:skill:readwrite"\n'
-    )
+    (repo / "lambda/trust_builder/reminders_probe.py").write_text('SCOPE = "alexa::household:lists:read"\n')
     assert check_package.check(repo) == [
-        "the code asks for alexa::alerts:reminders:skill:readwrite, "
-        "which skill.json does not declare in permissions"
+        "the code asks for alexa::household:lists:read, which skill.json does not declare in permissions"
     ]
     _edit_manifest(
-        repo, lambda m: m["permissions"].append({"name": "alexa::alerts:reminders:skill:readwrite"})
+        repo, lambda m: m["permissions"].append({"name": "alexa::household:lists:read"})
     )
     assert check_package.check(repo) == []
     _edit_manifest(repo, lambda m: m["permissions"].append({"name": "alexa::profile:email:read"}))

@@ -612,8 +612,8 @@ def test_locale_en_gb_speaks_british_spelling_and_gives_the_uk_help_line(tmp_pat
     assert "counsellor" in result.stdout
     assert "counselor" not in result.stdout
     assert "0808 2000 247" in result.stdout
-    assert "999" in result.stdout
-    assert "1 800 799 7233" not in result.stdout
+    assert "nine nine nine" in result.stdout
+    assert "1-800-799-7233" not in result.stdout
 
 
 def test_screen_option_shows_the_apl_directives_and_their_data(tmp_path: Path) -> None:

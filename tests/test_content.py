@@ -583,11 +583,11 @@ def test_per_key_overrides_say_what_differs_in_more_than_spelling():
 
 
 def test_help_lines_stay_chosen_by_the_exact_device_locale():
-    assert "0808 2000 247" in safety.help_line("en-GB").speech
-    assert "1800 737 732" in safety.help_line("en-AU").speech
-    assert "181" in safety.help_line("en-IN").speech
-    assert "911" in safety.help_line("en-CA").speech
-    assert "1 800 799 7233" in safety.help_line("en-US").speech
+    assert safety.help_line("en-GB").number.number == "0808 2000 247"
+    assert safety.help_line("en-AU").number.number == "1800 737 732"
+    assert safety.help_line("en-IN").number.number == "181"
+    assert safety.help_line("en-CA").emergency.number == "911"
+    assert safety.help_line("en-US").number.number == "1-800-799-7233"
 
 
 def test_a_missing_phrase_is_a_key_error_not_silence():

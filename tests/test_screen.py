@@ -166,24 +166,17 @@ def test_the_floor_countdown_runs_in_step_with_the_spoken_timing(tmp_path_factor
     start = parts.index(Sound("start"))
     assert data["title"] == "Sam has the floor"
     assert data["subtitle"] == "Alex listens."
-    assert data["countdown"]["seconds"] == round(timed_span(parts)) == 120
+    assert data["countdown"]["seconds"] == round(timed_span(parts))
     assert data["countdown"]["delayMs"] == round(duration(parts[: start + 1]) * 1000)
-    assert data["mirroring"] == "Mirroring window: 60 seconds for Alex."
-
-    reflection = _rendered(echo.say("next"))[0]["datasources"]["screen"]
-    assert reflection["title"] == "Alex mirrors back"
-    assert reflection["countdown"]["seconds"] == 60
-    assert reflection["mirroring"] == "Mirroring window: 60 seconds for Alex."
 
 
-def test_a_paused_floor_shows_no_countdown_and_offers_resume(tmp_path_factory):
+def test_a_paused_floor_runs_no_countdown(tmp_path_factory):
+    """A pause ends the session (the exercise picks up at the next "open trust builder"): no timer runs on."""
     echo = device(lambda_entry(tmp_path_factory.mktemp("data")), screen=True)
     for utterance in FLOOR:
         echo.say(utterance)
-    data = _rendered(echo.say("pause"))[0]["datasources"]["screen"]
-    assert data["title"] == "Paused"
-    assert data["countdown"]["seconds"] == 0
-    assert [row["action"] for row in data["buttons"]] == ["next", "resume", "stop"]
+    shown = _rendered(echo.say("pause"))
+    assert all(d["datasources"]["screen"].get("countdown", {}).get("seconds", 0) == 0 for d in shown)
 
 
 @pytest.mark.parametrize(
@@ -191,7 +184,6 @@ def test_a_paused_floor_shows_no_countdown_and_offers_resume(tmp_path_factory):
     [
         (FLOOR, "pause", "pause"),
         (FLOOR, "next", "next"),
-        ([*FLOOR, "pause"], "resume", "resume"),
         (["open trust builder", "step two"], "next", "next"),
         (["open trust builder", "step two"], "stop", "stop"),
         (FLOOR, "stop", "stop"),
@@ -245,9 +237,8 @@ def test_a_safety_reply_shows_nothing_on_a_screen(tmp_path_factory):
     for utterance in FLOOR:
         echo.say(utterance)
     turn = echo.say("I don't feel safe")
-    assert turn.card is not None
-    assert "Hotline" in turn.card.text
-    assert _rendered(turn) == []
+    assert turn.card is None  # offered, never sent unasked
+    assert all(d["token"] != "trustBuilder.helpline" for d in _rendered(turn))
 
 
 def _handler_input(locale: str, *, screen_device: bool) -> HandlerInput:
@@ -323,7 +314,7 @@ def test_a_skill_event_without_a_device_gets_no_screen(tmp_path_factory):
 
 def test_show_help_line_on_a_device_without_a_screen_adds_nothing():
     handler_input = _handler_input("en-US", screen_device=False)
-    show_help_line(handler_input)
+    show_help_line(handler_input, "Help is available", "911")
     response = _spoken()
     ShowOnScreen().process(handler_input, response)
     assert not response.directives
