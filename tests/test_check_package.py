@@ -232,9 +232,7 @@ def test_permissions_must_be_exactly_what_the_code_asks_for(repo):
     assert check_package.check(repo) == [
         "the code asks for alexa::household:lists:read, which skill.json does not declare in permissions"
     ]
-    _edit_manifest(
-        repo, lambda m: m["permissions"].append({"name": "alexa::household:lists:read"})
-    )
+    _edit_manifest(repo, lambda m: m["permissions"].append({"name": "alexa::household:lists:read"}))
     assert check_package.check(repo) == []
     _edit_manifest(repo, lambda m: m["permissions"].append({"name": "alexa::profile:email:read"}))
     assert check_package.check(repo) == [
