@@ -25,22 +25,12 @@ class LaunchHandler(AbstractRequestHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         content = content_for(handler_input)
         progress = household.current(handler_input)
-        if progress is None and not household.remembered(handler_input):
-            # The read failed: this household may well be returning. Say so, keep going, overwrite nothing.
-            session(handler_input)[MODE] = replies.MENU
-            replies.offer(handler_input, replies.OFFER_STEP, 1)
-            speech = Speech(content.phrase("reliability.memory.unavailable"))
-            speech.say(content.phrase("reliability.memory.unavailable_prompt"))
-            return respond(
-                handler_input, speech, Speech(content.phrase("reliability.memory.unavailable_reprompt"))
-            )
         if progress is None:
-            session(handler_input)[MODE] = replies.MENU
-            replies.offer(handler_input, replies.OFFER_STEP, 1)
-            speech = Speech(content.phrase("speech.welcome.first_time"))
-            speech.say(content.phrase("speech.welcome.first_time_prompt"))
-            return respond(
-                handler_input, speech, Speech(content.phrase("speech.welcome.first_time_reprompt"))
+            # No record: a first visit, or a read that failed (this household may well be returning: say so,
+            # keep going, overwrite nothing). Either way step one is offered.
+            failed = not household.remembered(handler_input)
+            return _opening(
+                handler_input, "reliability.memory.unavailable" if failed else "speech.welcome.first_time"
             )
 
         names = replies.join_names(progress.names, content)
@@ -100,6 +90,15 @@ def welcome_back_lines(progress: Progress, content: Content, on: date) -> list[s
         else:
             lines.append(content.phrase("conversation.welcome.exercise_days", days=days))
     return lines
+
+
+def _opening(handler_input: HandlerInput, key: str) -> Response:
+    """The opening without a record: the line at `key`, its `_prompt` and `_reprompt`, step one offered."""
+    content = content_for(handler_input)
+    session(handler_input)[MODE] = replies.MENU
+    replies.offer(handler_input, replies.OFFER_STEP, 1)
+    speech = Speech(content.phrase(key)).say(content.phrase(f"{key}_prompt"))
+    return respond(handler_input, speech, Speech(content.phrase(f"{key}_reprompt")))
 
 
 def _unfinished(stored: dict | None) -> Exercise | None:
