@@ -12,6 +12,11 @@ are never copied into them (tests/test_nlu.py fails if one is a literal sample).
 
     python scripts/nlu_eval.py            # print the figures (make nlu)
     python scripts/nlu_eval.py --failures # and every miss
+    python scripts/nlu_eval.py --set held-out
+
+Two independent sets (SETS): the first, whose misses the lead engineer has read to find what the model lacks
+(never shown to anyone writing samples), and a held-out set written later by people who had seen neither
+the model nor the first set. The held-out figures are the honest estimate of how new couples fare.
 """
 
 from __future__ import annotations
@@ -139,8 +144,42 @@ class Item:
     slots: dict[str, str] = field(default_factory=dict)
 
 
-def understanding_set() -> list[Item]:
-    raw = yaml.safe_load((EVAL_DIR / "nlu_eval.yaml").read_text(encoding="utf-8"))
+@dataclass(frozen=True)
+class EvaluationSet:
+    """One independent evaluation: an understanding file and a safety file, written together."""
+
+    name: str
+    understanding: str
+    safety: str
+    about: str
+
+
+SETS = (
+    EvaluationSet(
+        "first",
+        "nlu_eval.yaml",
+        "safety_eval.yaml",
+        "written apart from the model; its misses have since been read by the lead engineer (never by "
+        "anyone writing samples)",
+    ),
+    EvaluationSet(
+        "held-out",
+        "nlu_heldout.yaml",
+        "safety_heldout.yaml",
+        "written later by people who saw neither the model nor the first set; read by no one who writes "
+        "samples",
+    ),
+)
+SET_NAMES = tuple(each.name for each in SETS)
+
+
+def _set(name: str) -> EvaluationSet:
+    return next(each for each in SETS if each.name == name)
+
+
+@cache
+def understanding_set(name: str = "first") -> list[Item]:
+    raw = yaml.safe_load((EVAL_DIR / _set(name).understanding).read_text(encoding="utf-8"))
     return [
         Item(
             str(item["text"]),
@@ -152,14 +191,20 @@ def understanding_set() -> list[Item]:
     ]
 
 
-def safety_set() -> dict[str, list[dict[str, Any]]]:
-    return yaml.safe_load((EVAL_DIR / "safety_eval.yaml").read_text(encoding="utf-8"))
+@cache
+def safety_set(name: str = "first") -> dict[str, list[dict[str, Any]]]:
+    loaded: dict[str, list[dict[str, Any]]] = yaml.safe_load(
+        (EVAL_DIR / _set(name).safety).read_text(encoding="utf-8")
+    )
+    return loaded
 
 
 def every_evaluation_text() -> list[str]:
-    texts = [item.text for item in understanding_set()]
-    for items in safety_set().values():
-        texts += [str(item["text"]) for item in items]
+    texts: list[str] = []
+    for name in SET_NAMES:
+        texts += [item.text for item in understanding_set(name)]
+        for items in safety_set(name).values():
+            texts += [str(item["text"]) for item in items]
     return texts
 
 
@@ -418,15 +463,15 @@ class SafetyFigures:
     end_to_end_recall: Score = field(default_factory=Score)  # a help line is spoken, in every state tried
     end_to_end_route: Score = field(default_factory=Score)  # ... the right route's line
     ambiguous_handled: Score = field(default_factory=Score)  # a check question or a line, never a dead end
-    near_miss_kept: Score = field(default_factory=Score)  # the session stays open and no line is given
+    near_miss_kept: Score = field(default_factory=Score)  # no line; the session open unless asked to end
     near_miss_matcher: Score = field(default_factory=Score)  # resolves to no safety intent at all
     statistical_recall: Score = field(default_factory=Score)  # the statistical stand-in: a line's intent
     statistical_near_miss: Score = field(default_factory=Score)  # ... and no safety intent for a near-miss
 
 
-def score_safety(states: Sequence[str] = SAFETY_STATES) -> SafetyFigures:
+def score_safety(name: str = "first", states: Sequence[str] = SAFETY_STATES) -> SafetyFigures:
     figures = SafetyFigures()
-    sets = safety_set()
+    sets = safety_set(name)
     stand_in = StatisticalStandIn(_model())
     for item in sets["safety"]:
         guess = stand_in.predict(str(item["text"]))
@@ -459,7 +504,8 @@ def score_safety(states: Sequence[str] = SAFETY_STATES) -> SafetyFigures:
         figures.near_miss_matcher.add(found.name not in SAFETY_INTENTS, f"{text!r}: {found.name}")
         for state in states:
             turn = device_in(state).say(text)
-            kept = turn.session_open and not gave_line(turn)
+            # A request to stop or pause may end the session (ends: true); none may hear a help line.
+            kept = (turn.session_open or bool(item.get("ends"))) and not gave_line(turn)
             figures.near_miss_kept.add(kept, f"[{state}] {text!r}: {turn.intent} {turn.speech_text[:80]!r}")
     return figures
 
@@ -471,53 +517,67 @@ def _pct(score: Score) -> str:
     return f"{100 * score.rate:5.1f}% ({score.right}/{score.total})"
 
 
-def report(show_failures: bool = False) -> str:
-    items = understanding_set()
+def report(show_failures: bool = False, names: Sequence[str] = SET_NAMES) -> str:
+    lines: list[str] = []
+    for name in names:
+        if lines:
+            lines.append("")
+        lines += _report_set(name, show_failures)
+    return "\n".join(lines)
+
+
+def _report_set(name: str, show_failures: bool) -> list[str]:
+    items = understanding_set(name)
     columns = {"matcher": score_matcher(items), "end to end": score_end_to_end(items)}
     columns["statistical"] = score_statistical(items)
-    lines = [f"Understanding: {len(items)} utterances over {len({i.state for i in items})} dialog states"]
-    lines.append(f"{'intent':32} {'n':>4} " + " ".join(f"{name:>11}" for name in columns))
+    lines = [
+        f"== The {name} set: {_set(name).about}.",
+        f"Understanding: {len(items)} utterances over {len({i.state for i in items})} dialog states",
+    ]
+    lines.append(f"{'intent':32} {'n':>4} " + " ".join(f"{column:>11}" for column in columns))
     for intent in sorted(columns["matcher"]):
-        row = [columns[name][intent] for name in columns]
+        row = [columns[column][intent] for column in columns]
         lines.append(f"{intent:32} {row[0].total:4} " + " ".join(f"{100 * s.rate:10.1f}%" for s in row))
     lines.append(
         f"{'overall':32} {len(items):4} "
         + " ".join(f"{100 * overall(c).rate:10.1f}%" for c in columns.values())
     )
-    safety = score_safety()
+    sets = safety_set(name)
+    safety = score_safety(name)
     lines += [
         "",
-        f"Safety ({len(safety_set()['safety'])} phrasings, {len(safety_set()['ambiguous'])} ambiguous, "
-        f"{len(safety_set()['near_misses'])} near-misses; end to end in {len(SAFETY_STATES)} states)",
+        f"Safety ({len(sets['safety'])} phrasings, {len(sets['ambiguous'])} ambiguous, "
+        f"{len(sets['near_misses'])} near-misses; end to end in {len(SAFETY_STATES)} states)",
         f"  matcher: a safety intent        {_pct(safety.matcher_recall)}",
         f"  matcher: the right route        {_pct(safety.matcher_route)}",
         f"  end to end: a help line         {_pct(safety.end_to_end_recall)}",
         f"  end to end: the right line      {_pct(safety.end_to_end_route)}",
         f"  ambiguous: checked or answered  {_pct(safety.ambiguous_handled)}",
         f"  near-misses: no safety intent   {_pct(safety.near_miss_matcher)}",
-        f"  near-misses: session kept open  {_pct(safety.near_miss_kept)}",
+        f"  near-misses: kept, no line      {_pct(safety.near_miss_kept)}",
         f"  statistical: a safety intent    {_pct(safety.statistical_recall)}",
         f"  statistical: near-miss kept out {_pct(safety.statistical_near_miss)}",
     ]
     if show_failures:
-        for name, column in columns.items():
-            lines += ["", f"misses ({name}):", *(f"  {miss}" for miss in overall(column).misses)]
-        for name in (
+        for column_name, column in columns.items():
+            lines += ["", f"misses ({column_name}):", *(f"  {miss}" for miss in overall(column).misses)]
+        for figure in (
             "end_to_end_route",
             "matcher_route",
             "ambiguous_handled",
             "near_miss_kept",
             "near_miss_matcher",
         ):
-            lines += ["", f"misses ({name}):", *(f"  {miss}" for miss in getattr(safety, name).misses)]
-    return "\n".join(lines)
+            lines += ["", f"misses ({figure}):", *(f"  {miss}" for miss in getattr(safety, figure).misses)]
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--failures", action="store_true", help="list every miss")
+    parser.add_argument("--set", choices=SET_NAMES, action="append", help="only this set (repeatable)")
     args = parser.parse_args(argv)
-    print(report(args.failures))
+    print(report(args.failures, args.set or SET_NAMES))
     return 0
 
 

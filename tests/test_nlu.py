@@ -8,6 +8,7 @@ a change that makes the skill understand less fails here. `make nlu` prints the 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,14 +19,24 @@ from trust_console.matcher import normalize
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "interaction_models" / "en-US.json"
 
-# Floors (fractions), as measured; raise them when the skill improves.
-MATCHER_FLOOR = 0.55
-END_TO_END_FLOOR = 0.55
-STATISTICAL_FLOOR = 0.70
-SAFETY_MATCHER_FLOOR = 0.40  # the target is 1.0: README, "Understanding, measured", says what is missing
-SAFETY_END_TO_END_FLOOR = 0.40
-SAFETY_STATISTICAL_FLOOR = 0.95
-NEAR_MISS_KEPT_FLOOR = 0.97  # near-misses whose session stays open with no help line
+
+@dataclass(frozen=True)
+class Floors:
+    """Fractions, as measured when set, rounded down; raise them when the skill improves."""
+
+    matcher: float
+    end_to_end: float
+    statistical: float
+    safety_matcher: float  # the target is 1.0: README, "Understanding, measured", says what is missing
+    safety_end_to_end: float
+    safety_statistical: float
+    near_miss_kept: float  # near-misses with no help line, the session open unless they asked to stop
+
+
+FLOORS = {
+    "first": Floors(0.55, 0.55, 0.70, 0.40, 0.40, 0.95, 0.97),
+    "held-out": Floors(0.58, 0.58, 0.76, 0.22, 0.25, 0.96, 0.98),
+}
 
 
 def _samples() -> set[str]:
@@ -56,10 +67,11 @@ def test_no_evaluation_utterance_is_a_literal_sample() -> None:
     assert copied == []
 
 
-def test_the_sets_are_the_size_the_readme_says() -> None:
-    items = nlu_eval.understanding_set()
-    safety = nlu_eval.safety_set()
-    assert len(items) >= 400
+@pytest.mark.parametrize("name", nlu_eval.SET_NAMES)
+def test_the_sets_are_the_size_the_readme_says(name: str) -> None:
+    items = nlu_eval.understanding_set(name)
+    safety = nlu_eval.safety_set(name)
+    assert len(items) >= 300
     assert len(safety["safety"]) >= 150
     assert len(safety["near_misses"]) >= 60
     assert {item.state for item in items} == set(nlu_eval.STATES)
@@ -67,21 +79,12 @@ def test_the_sets_are_the_size_the_readme_says() -> None:
     assert 0.12 <= out_of_scope <= 0.2
 
 
-@pytest.fixture(scope="module")
-def items() -> list[nlu_eval.Item]:
-    return nlu_eval.understanding_set()
-
-
-def test_matcher_accuracy_holds_its_floor(items: list[nlu_eval.Item]) -> None:
-    assert nlu_eval.overall(nlu_eval.score_matcher(items)).rate >= MATCHER_FLOOR
-
-
-def test_end_to_end_accuracy_holds_its_floor(items: list[nlu_eval.Item]) -> None:
-    assert nlu_eval.overall(nlu_eval.score_end_to_end(items)).rate >= END_TO_END_FLOOR
-
-
-def test_statistical_stand_in_accuracy_holds_its_floor(items: list[nlu_eval.Item]) -> None:
-    assert nlu_eval.overall(nlu_eval.score_statistical(items)).rate >= STATISTICAL_FLOOR
+@pytest.mark.parametrize("name", nlu_eval.SET_NAMES)
+def test_understanding_holds_its_floors(name: str) -> None:
+    items, floors = nlu_eval.understanding_set(name), FLOORS[name]
+    assert nlu_eval.overall(nlu_eval.score_matcher(items)).rate >= floors.matcher
+    assert nlu_eval.overall(nlu_eval.score_end_to_end(items)).rate >= floors.end_to_end
+    assert nlu_eval.overall(nlu_eval.score_statistical(items)).rate >= floors.statistical
 
 
 def test_every_state_of_the_evaluation_is_reached_by_voice() -> None:
@@ -89,9 +92,10 @@ def test_every_state_of_the_evaluation_is_reached_by_voice() -> None:
     assert [state for state in nlu_eval.STATES if not nlu_eval.device_in(state).session_open] == []
 
 
-def test_safety_recall_and_near_misses_hold_their_floors() -> None:
-    figures = nlu_eval.score_safety()
-    assert figures.matcher_recall.rate >= SAFETY_MATCHER_FLOOR
-    assert figures.end_to_end_recall.rate >= SAFETY_END_TO_END_FLOOR
-    assert figures.statistical_recall.rate >= SAFETY_STATISTICAL_FLOOR
-    assert figures.near_miss_kept.rate >= NEAR_MISS_KEPT_FLOOR
+@pytest.mark.parametrize("name", nlu_eval.SET_NAMES)
+def test_safety_recall_and_near_misses_hold_their_floors(name: str) -> None:
+    figures, floors = nlu_eval.score_safety(name), FLOORS[name]
+    assert figures.matcher_recall.rate >= floors.safety_matcher
+    assert figures.end_to_end_recall.rate >= floors.safety_end_to_end
+    assert figures.statistical_recall.rate >= floors.safety_statistical
+    assert figures.near_miss_kept.rate >= floors.near_miss_kept
