@@ -101,6 +101,24 @@ def test_a_sample_under_two_intents_is_refused(tmp_path: Path) -> None:
         build_models.write(layout)
 
 
+def test_a_model_over_the_size_budget_is_refused_naming_its_largest_intent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    words = " ".join(f"(word{letter}a|word{letter}b)" for letter in "abcdefgh")  # 256 samples each
+    templates = "\n".join(f"{prefix} {words}" for prefix in ("alpha", "beta", "gamma", "delta"))
+    layout = _source(
+        tmp_path, {"BigIntent": f"samples = '''\n{templates}\n'''", "SmallIntent": "samples = 'hi'"}
+    )
+    build_models.write(layout)  # about 80,000 characters: within the real budget
+    monkeypatch.setattr(build_models, "MODEL_BUDGET", 50_000)
+    with pytest.raises(SourceError, match=r"over the budget of 50,000 .*largest intents: BigIntent"):
+        build_models.write(layout)
+
+
+def test_the_budget_stays_under_amazons_limit() -> None:
+    assert build_models.MODEL_BUDGET < build_models.MAX_MODEL_CHARACTERS
+
+
 @pytest.mark.parametrize("sample", ["step 5", "go on!", "step {missing}"])
 def test_samples_alexa_would_reject_are_refused(tmp_path: Path, sample: str) -> None:
     layout = _source(tmp_path, {"AIntent": f"samples = '{sample}'"})
