@@ -138,7 +138,7 @@ def sign(
     query string here)."""
     parts = urlsplit(url)
     amz_date = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    signed_headers = {"Host": parts.netloc, **headers, "X-Amz-Date": amz_date}
+    signed_headers = {"Host": _host(parts), **headers, "X-Amz-Date": amz_date}
     if credentials.token:
         signed_headers["X-Amz-Security-Token"] = credentials.token
     canonical = sorted((name.lower(), " ".join(value.split())) for name, value in signed_headers.items())
@@ -166,6 +166,13 @@ def sign(
         f"SignedHeaders={names}, Signature={signature}"
     )
     return signed_headers
+
+
+def _host(parts: Any) -> str:
+    """The Host header, as http.client would send it and botocore signs it: no port when it is the default."""
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    host = parts.hostname or ""
+    return host if parts.port in (None, default) else f"{host}:{parts.port}"
 
 
 # ----- credentials ---------------------------------------------------------------------------------------
