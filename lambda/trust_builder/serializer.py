@@ -6,8 +6,8 @@ attribute map, and parses the timestamp with dateutil's general parser, on every
 does the same walk with the same rules (same classes, same attribute names, extra payload keys kept as
 attributes, discriminators for request and directive types, SerializationException for what does not fit),
 but remembers per type string and per class what it resolved, and reads Alexa's own timestamp form
-("2026-12-02T20:50:27Z") directly into the same value dateutil gives (a datetime in dateutil's tzutc);
-any other form still goes to dateutil. Serialising (the response) is the SDK's, unchanged.
+("2026-12-02T20:50:27Z") directly into the same value dateutil gives (the same time, in the same zone
+class); any other form still goes to dateutil. Serialising (the response) is the SDK's, unchanged.
 
 tests/test_serializer.py holds it to the SDK's DefaultSerializer: the same objects for the envelopes the
 tests send, and an error for the same malformed ones.
@@ -16,6 +16,7 @@ tests send, and an error for the same malformed ones.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from datetime import date, datetime
 from enum import Enum
@@ -23,13 +24,12 @@ from typing import Any
 
 from ask_sdk_core.exceptions import SerializationException
 from ask_sdk_core.serialize import DefaultSerializer
-from dateutil.tz import tzutc  # type: ignore[import-untyped]  # loaded with ask_sdk_model anyway
+from dateutil.tz import UTC, enfold, tzlocal  # type: ignore[import-untyped]  # loaded with ask_sdk_model anyway
 
 _LIST = re.compile(r"list\[(.*)\]")
 _DICT = re.compile(r"dict\(([^,]*), (.*)\)")
 _ALEXA_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
-_UTC = tzutc()  # what dateutil's parser puts in a "Z" timestamp
 Reader = Callable[[Any], Any]
 
 
@@ -114,7 +114,7 @@ class CachedSerializer(DefaultSerializer):
     def _timestamp(payload: Any, obj_type: Any) -> Any:
         try:
             if isinstance(payload, str) and _ALEXA_TIMESTAMP.fullmatch(payload):
-                parsed = datetime.fromisoformat(payload[:-1]).replace(tzinfo=_UTC)
+                parsed = _as_dateutil_reads_z(datetime.fromisoformat(payload[:-1]))
             else:
                 from dateutil.parser import parse  # type: ignore[import-untyped]  # 8 ms: only when needed
 
@@ -161,3 +161,16 @@ class CachedSerializer(DefaultSerializer):
             fields = [(attribute, key, types[attribute]) for attribute, key in names.items()]
             cached = self._models[obj_type] = (fields, frozenset(names.values()))
         return cached
+
+
+def _as_dateutil_reads_z(naive: datetime) -> datetime:
+    """The zone dateutil's parser gives a time written with "Z" (dateutil/parser/_parser.py, _build_tzaware):
+    it reads "Z" as the zone named "UTC", so where the local zone is called UTC (as on Lambda) the time is
+    in tzlocal(), else in tzutc()."""
+    if "UTC" not in time.tzname:
+        return naive.replace(tzinfo=UTC)
+    aware = naive.replace(tzinfo=tzlocal())
+    if aware.tzname() != "UTC":
+        folded = enfold(aware, fold=1)
+        aware = folded if folded.tzname() == "UTC" else aware.replace(tzinfo=UTC)
+    return aware
