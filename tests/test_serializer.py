@@ -247,3 +247,24 @@ def test_timestamps_keep_the_sdks_zone_whatever_the_local_zone(zone: str) -> Non
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "same"
+
+
+def test_the_skills_responses_serialise_as_the_sdk_serialises_them(tmp_path) -> None:
+    """Responses of every kind the envelopes above lead to (speech, cards, APL screens, directives, ended
+    sessions), and the request envelopes themselves, through both serializers."""
+    from trust_builder.skill import build_skill_builder
+    from trust_builder.storage import SqliteAdapter
+
+    skill = build_skill_builder(SqliteAdapter(tmp_path / "progress.sqlite3")).create()
+    ours, sdk = CachedSerializer(), DefaultSerializer()
+    served = 0
+    for name, event in sorted(ENVELOPES.items()):
+        try:
+            envelope = sdk.deserialize(json.dumps(event), RequestEnvelope)
+        except SerializationException:
+            continue
+        assert ours.serialize(envelope) == sdk.serialize(envelope), name
+        response = skill.invoke(request_envelope=envelope, context=None)
+        assert ours.serialize(response) == sdk.serialize(response), name
+        served += 1
+    assert served >= 20

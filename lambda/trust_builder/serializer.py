@@ -1,4 +1,4 @@
-"""The ASK SDK's request deserialiser, with what it works out for every request worked out once.
+"""The ASK SDK's serialiser, with what it works out for every request worked out once.
 
 Reading the request envelope into the SDK's model objects was about half of a warm turn: the SDK's
 DefaultSerializer resolves each model class by importing it from its dotted name, rebuilds each class's
@@ -7,10 +7,11 @@ does the same walk with the same rules (same classes, same attribute names, extr
 attributes, discriminators for request and directive types, SerializationException for what does not fit),
 but remembers per type string and per class what it resolved, and reads Alexa's own timestamp form
 ("2026-12-02T20:50:27Z") directly into the same value dateutil gives (the same time, in the same zone
-class); any other form still goes to dateutil. Serialising (the response) is the SDK's, unchanged.
+class); any other form still goes to dateutil. Serialising the response likewise keeps the SDK's rules and
+remembers each model class's field names.
 
 tests/test_serializer.py holds it to the SDK's DefaultSerializer: the same objects for the envelopes the
-tests send, and an error for the same malformed ones.
+tests send, an error for the same malformed ones, and the same JSON for the skill's responses.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import re
 import time
 from collections.abc import Callable
 from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -37,6 +39,38 @@ class CachedSerializer(DefaultSerializer):
     def __init__(self) -> None:
         self._readers: dict[Any, Reader] = {}
         self._models: dict[type, tuple[list[tuple[str, str, Any]], frozenset[str]]] = {}
+        self._names: dict[type, list[tuple[str, str]]] = {}
+
+    def serialize(self, obj: Any) -> Any:
+        """The SDK's serialize (None, primitives, lists, tuples, dates, enums, decimals, dicts, models by
+        their non-None fields), with each model class's field names worked out once."""
+        if obj is None:
+            return None
+        if isinstance(obj, self.PRIMITIVE_TYPES):
+            return obj
+        if isinstance(obj, list):
+            return [self.serialize(item) for item in obj]
+        if isinstance(obj, tuple):
+            return tuple(self.serialize(item) for item in obj)
+        if isinstance(obj, datetime | date):
+            return obj.isoformat()
+        if isinstance(obj, Enum):
+            return obj.value
+        if isinstance(obj, Decimal):
+            return int(obj) if obj % 1 == 0 else float(obj)
+        if isinstance(obj, dict):
+            return {key: self.serialize(value) for key, value in obj.items()}
+        names = self._names.get(type(obj))
+        if names is None:
+            mapping = dict(getattr(obj, "attribute_map", {}))
+            names = [(attribute, mapping.get(attribute, attribute)) for attribute in obj.deserialized_types]
+            self._names[type(obj)] = names
+        result = {}
+        for attribute, key in names:
+            value = getattr(obj, attribute)
+            if value is not None:
+                result[key] = self.serialize(value)
+        return result
 
     def deserialize(self, payload: str | None, obj_type: Any) -> Any:
         if payload is None:
