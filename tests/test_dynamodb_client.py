@@ -25,6 +25,7 @@ from trust_builder.storage.dynamodb_client import (
     DynamoDbClient,
     DynamoDbError,
     NoCredentials,
+    backoff_seconds,
     default_credentials,
     environment_credentials,
     sign,
@@ -250,6 +251,7 @@ def test_client_errors_are_not_retried(server, code) -> None:
         (400, "ThrottlingException"),
         (400, "ProvisionedThroughputExceededException"),
         (400, "RequestLimitExceeded"),
+        (429, "SomethingNew"),
         (500, "InternalServerError"),
         (503, "ServiceUnavailable"),
     ],
@@ -259,6 +261,14 @@ def test_throttling_and_server_errors_are_retried_once(server, status, code) -> 
     assert _client(server.url).get_item(TableName="t", Key=KEY) == {"Item": KEY}
     assert len(server.requests) == 2
     assert server.requests[0]["body"] == server.requests[1]["body"]
+
+
+def test_the_back_off_is_botocores_one_second_after_throttling_25_ms_otherwise() -> None:
+    assert backoff_seconds(1, throttled=True, draw=0.5) == 0.5
+    assert backoff_seconds(2, throttled=True, draw=0.5) == 1.0
+    assert backoff_seconds(1, throttled=False, draw=0.5) == 0.0125
+    assert backoff_seconds(1, throttled=True, draw=0.0) == 0.0
+    assert backoff_seconds(10, throttled=True, draw=0.999) < 20
 
 
 def test_after_the_last_attempt_the_error_is_raised(server) -> None:
