@@ -27,6 +27,7 @@ from trust_builder.storage.dynamodb_client import (
     NoCredentials,
     backoff_seconds,
     default_credentials,
+    default_endpoint,
     environment_credentials,
     sign,
 )
@@ -361,3 +362,15 @@ def test_an_endpoint_that_is_not_http_is_refused() -> None:
     with pytest.raises(ValueError, match="endpoint"):
         _client("ftp://example.com")
     assert _client(None).endpoint_url == "https://dynamodb.eu-west-1.amazonaws.com"  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "region", ["us-east-1", "eu-west-1", "ap-southeast-2", "cn-north-1", "us-gov-west-1"]
+)
+def test_the_default_endpoint_is_the_one_botocore_resolves(region: str) -> None:
+    import botocore.session
+
+    client = botocore.session.get_session().create_client(
+        "dynamodb", region_name=region, aws_access_key_id="AK", aws_secret_access_key="SK"
+    )
+    assert default_endpoint(region) == client.meta.endpoint_url

@@ -248,7 +248,7 @@ class DynamoDbClient:
         credentials: Callable[[], Credentials] | None = None,
     ) -> None:
         self.region_name = region_name
-        self.endpoint_url = endpoint_url or f"https://dynamodb.{region_name}.amazonaws.com"
+        self.endpoint_url = endpoint_url or default_endpoint(region_name)
         parts = urlsplit(self.endpoint_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http(s) endpoint URL: {self.endpoint_url!r}")
@@ -347,6 +347,12 @@ class DynamoDbClient:
             connection.sock.settimeout(self.read_timeout)
             self._connection = connection
         return connection
+
+
+def default_endpoint(region: str) -> str:
+    """DynamoDB's regional endpoint, as botocore resolves it for the standard and China partitions."""
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    return f"https://dynamodb.{region}.{suffix}"
 
 
 def _now() -> datetime:
