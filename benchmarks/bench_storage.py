@@ -161,13 +161,18 @@ def main() -> None:
         return
     process, endpoint = started
     try:
-        client = dynamo.make_dynamodb_client("us-east-1", endpoint)
-        client.create_table(
+        import botocore.session  # the table is made with botocore; the skill's client only reads and writes
+
+        botocore_client = botocore.session.get_session().create_client(
+            "dynamodb", region_name="us-east-1", endpoint_url=endpoint
+        )
+        botocore_client.create_table(
             TableName="bench",
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
+        client = dynamo.make_dynamodb_client("us-east-1", endpoint)
         store = ProgressStore(dynamo.DynamoDbProgressAdapter("bench", client))
         latency("DynamoDB (dynalite)", store)
         print(f"item size after {VISITS} visits (DynamoDB)   {item_size_after_visits(store):7d} bytes")

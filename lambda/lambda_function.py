@@ -34,7 +34,12 @@ _skill_handler = build_skill_builder(adapter_from_env(), api_client=LazyBoundedA
 def _prime_for_snapshot() -> None:
     """Under Lambda SnapStart, initialisation runs once, before the snapshot, and no request waits for it:
     so load there what a cold start otherwise defers (the Timers API and its HTTP client, the content, the
-    help lines). No network call: a connection in the snapshot would be stale in every restored copy."""
+    help lines, the APL models, the write tokens' `secrets`). No network call: a connection in the snapshot
+    would be stale in every restored copy."""
+    import secrets  # noqa: F401
+
+    import ask_sdk_model.interfaces.alexa.presentation.apl  # noqa: F401
+
     import trust_builder.timers  # noqa: F401
     from trust_builder import safety
 

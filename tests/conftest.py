@@ -152,7 +152,7 @@ def dynamodb_resource(dynalite_endpoint: str) -> Any:
 
 @pytest.fixture
 def dynamodb_client(dynalite_endpoint: str) -> Any:
-    """A botocore DynamoDB client on dynalite, built exactly as production builds it (adapter_from_env)."""
+    """The skill's DynamoDB client on dynalite, built exactly as production builds it (adapter_from_env)."""
     return make_dynamodb_client(REGION, dynalite_endpoint)
 
 
@@ -197,27 +197,26 @@ def dynamodb_environ(dynalite_endpoint: str, dynamodb_table: str) -> dict[str, s
 class DynamoDbRequestCounter:
     """Counts DynamoDB requests as they are sent over HTTP, by operation name ("GetItem", "PutItem", ...).
 
-    It hooks botocore's `before-send` event, which fires once per HTTP attempt (botocore retries count
-    separately) and not for requests that never leave the client. Attach it to a boto3 resource, a client,
-    or anything with a `.dynamodb` resource (DynamoDbProgressAdapter)."""
+    It hooks the client's send hook (DynamoDbClient.add_send_hook), which runs once per HTTP attempt (retries
+    count separately) and not for requests that never leave the client. Attach it to a client or to a
+    DynamoDbProgressAdapter (its `.client`)."""
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
         self._clients: list[Any] = []
 
-    def _on_send(self, event_name: str, **_: Any) -> None:
-        self.counts[event_name.rsplit(".", 1)[-1]] += 1  # "before-send.dynamodb.GetItem"
+    def _on_send(self, request: Any) -> None:
+        self.counts[request.operation] += 1
 
     def attach(self, target: Any) -> DynamoDbRequestCounter:
-        target = getattr(target, "dynamodb", target)
-        client = getattr(getattr(target, "meta", None), "client", target)
-        client.meta.events.register("before-send.dynamodb", self._on_send)
+        client = getattr(target, "client", target)
+        client.add_send_hook(self._on_send)
         self._clients.append(client)
         return self
 
     def detach(self) -> None:
         for client in self._clients:
-            client.meta.events.unregister("before-send.dynamodb", self._on_send)
+            client.remove_send_hook(self._on_send)
         self._clients.clear()
 
     def reset(self) -> None:

@@ -1,7 +1,7 @@
 """What keeps a cold start short (issue 13), held in place: the first LaunchRequest in a fresh interpreter
-loads neither the Timers API and its HTTP client, nor boto3 and ask_sdk_dynamodb, nor TOML parsing; the
-pre-parsed content equals the TOML it came from and steps aside when stale; and DynamoDB items keep the ASK
-SDK adapter's layout, byte for byte, whichever of the three code paths wrote them.
+loads neither the Timers API and its HTTP client, nor botocore, boto3 and ask_sdk_dynamodb, nor TOML parsing;
+the pre-parsed content equals the TOML it came from and steps aside when stale; and DynamoDB items keep the
+ASK SDK adapter's layout, byte for byte, whichever of the code paths wrote them.
 
 Speed itself is measured by benchmarks/bench_coldstart.py, not here.
 """
@@ -27,25 +27,29 @@ from trust_console import envelopes
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Modules a cold start must not load: the Timers API and what it drags in, boto3's resource layer, the ASK
+# Modules a cold start must not load: the Timers API and what it drags in, botocore and boto3, the ASK
 # DynamoDB adapter, TOML parsing (content is pre-parsed), and the standard library's XML/HTTP stack.
 NEVER_AT_COLD_START = (
     "trust_builder.timers",
     "ask_sdk_core.api_client",
     "requests",
+    "botocore",
     "boto3",
     "ask_sdk_dynamodb",
     "tomllib",
     "xml.sax",
     "xml.etree",
     "urllib.request",
+    "ask_sdk_model.interfaces.alexa.presentation",  # APL: only for a screen (a touch, or what it shows)
 )
 
 HINT = (
     "a cold start loaded a module it should not (README: Cold start): import it inside the function that "
     "needs it; tomllib means the pre-parsed content is stale: run `make content`"
 )
-BOTOCORE_LOADS = ("xml.etree", "urllib.request")  # botocore.compat imports them itself
+# storage/dynamodb_client.py talks HTTP and signs with these; on SQLite a first launch needs neither (hashlib
+# comes with `secrets`, for write tokens, at the first save)
+DYNAMODB_LOADS = ("http.client", "hashlib")
 
 FIRST_LAUNCH = """
 import json, sys
@@ -89,13 +93,15 @@ def test_first_launch_on_sqlite_loads_nothing_it_does_not_need(tmp_path) -> None
     result = _first_launch({"TRUST_BUILDER_DATA_DIR": str(tmp_path)})
     assert "Welcome to Trust Builder" in result["answer"]["response"]["outputSpeech"]["ssml"]
     assert _unwanted(result["loaded"]) == [], HINT
+    assert [name for name in DYNAMODB_LOADS if name in result["loaded"]] == []
 
 
-def test_first_launch_on_dynamodb_loads_botocore_but_not_boto3(dynamodb_environ) -> None:
+def test_first_launch_on_dynamodb_loads_our_client_and_no_aws_sdk(dynamodb_environ) -> None:
     result = _first_launch(dynamodb_environ)
     assert "Welcome to Trust Builder" in result["answer"]["response"]["outputSpeech"]["ssml"]
-    assert "botocore.client" in result["loaded"]
-    assert _unwanted(result["loaded"], allowed=BOTOCORE_LOADS) == [], HINT
+    assert "trust_builder.storage.dynamodb_client" in result["loaded"]
+    assert all(name in result["loaded"] for name in DYNAMODB_LOADS)
+    assert _unwanted(result["loaded"]) == [], HINT
 
 
 def test_under_snapstart_initialisation_loads_what_a_cold_start_defers(tmp_path) -> None:
@@ -162,7 +168,7 @@ def test_a_missing_or_broken_pre_parsed_file_falls_back_to_the_toml(tmp_path, br
     assert content.read_locale_files(folder) == expected
 
 
-# ----- DynamoDB: one item layout for the ASK adapter, the boto3 code path and the botocore one -----------
+# ----- DynamoDB: one item layout for the ASK adapter, the earlier boto3 code path and our client ----------
 
 # Everything a stored household can hold, and more: nested maps, lists, ints, floats, booleans, None,
 # strings with non-ASCII, empty containers, a 38-digit number.
@@ -190,12 +196,12 @@ def _ask_adapter(table: str, dynamodb_resource: Any) -> Any:
 
 
 def _raw_item(client: Any, table: str, user_id: str) -> dict[str, Any]:
-    """The item as DynamoDB holds it: typed JSON, as botocore parses it, without any conversion of ours."""
+    """The item as DynamoDB holds it: typed JSON, as botocore's low-level client parses it."""
     return client.get_item(TableName=table, Key={"id": {"S": user_id}}, ConsistentRead=True)["Item"]
 
 
-def test_the_botocore_path_writes_the_same_item_as_the_boto3_path(
-    dynamodb_adapter: DynamoDbProgressAdapter, dynamodb_resource, dynamodb_client, make_envelope
+def test_our_client_writes_the_same_item_as_the_boto3_path(
+    dynamodb_adapter: DynamoDbProgressAdapter, dynamodb_resource, dynalite_endpoint, make_envelope
 ) -> None:
     ours, old = make_envelope("amzn1.ask.account.OURS"), make_envelope("amzn1.ask.account.OLD")
     dynamodb_adapter.save_attributes(ours, dict(RICH))
@@ -203,8 +209,13 @@ def test_the_botocore_path_writes_the_same_item_as_the_boto3_path(
     table = dynamodb_resource.Table(dynamodb_adapter.table_name)
     table.put_item(Item={"id": "amzn1.ask.account.OLD", "attributes": to_dynamodb({**RICH, "version": 1})})
 
-    new_item = _raw_item(dynamodb_client, dynamodb_adapter.table_name, "amzn1.ask.account.OURS")
-    old_item = _raw_item(dynamodb_client, dynamodb_adapter.table_name, "amzn1.ask.account.OLD")
+    import botocore.session  # an independent reader: botocore's low-level client
+
+    botocore_client = botocore.session.get_session().create_client(
+        "dynamodb", region_name="us-east-1", endpoint_url=dynalite_endpoint
+    )
+    new_item = _raw_item(botocore_client, dynamodb_adapter.table_name, "amzn1.ask.account.OURS")
+    old_item = _raw_item(botocore_client, dynamodb_adapter.table_name, "amzn1.ask.account.OLD")
     assert new_item["attributes"] == old_item["attributes"]
     assert set(new_item) == set(old_item) == {"id", "attributes"}
     assert (
@@ -223,7 +234,7 @@ def test_an_item_the_ask_sdk_adapter_wrote_reads_the_same(
     assert dynamodb_adapter.get_attributes(envelope) == {**RICH, "version": 1}  # unversioned: counts as 1
 
 
-def test_an_item_the_botocore_path_wrote_reads_the_same_through_the_ask_sdk_adapter(
+def test_an_item_our_client_wrote_reads_the_same_through_the_ask_sdk_adapter(
     dynamodb_adapter: DynamoDbProgressAdapter, dynamodb_resource, make_envelope
 ) -> None:
     envelope = make_envelope("amzn1.ask.account.BACK")
@@ -261,15 +272,3 @@ def test_numbers_dynamodb_cannot_hold_exactly_are_refused_not_rounded(
     with pytest.raises(PersistenceException, match="not storable"):
         dynamodb_adapter.save_attributes(envelope, {"n": 10**40 + 1})
     assert dynamodb_adapter.get_attributes(envelope) == {}
-
-
-def test_the_dynamodb_shortcut_leaves_other_services_to_botocore() -> None:
-    # An assumed-role or SSO profile makes botocore build an STS or SSO client in the same session.
-    from trust_builder.storage.dynamodb_adapter import _dynamodb_only_loader
-
-    loader = _dynamodb_only_loader()
-    assert loader.load_service_model("dynamodb", "service-2")["metadata"]["endpointPrefix"] == "dynamodb"
-    assert loader.load_service_model("sts", "service-2")["metadata"]["endpointPrefix"] == "sts"
-    assert {"dynamodb", "sts", "sso"} <= set(loader.list_available_services("service-2"))
-    with pytest.raises(Exception, match="Unknown service"):
-        loader.load_service_model("no-such-service", "service-2")

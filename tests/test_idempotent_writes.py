@@ -306,7 +306,7 @@ def test_dynalite_answers_dropped_for_a_whole_save_then_a_retry_counts_once_faul
         first = store.save(envelope, base, current)
         proxy.dropping = False
         assert proxy.dropped[0] == 200  # applied by dynalite, answer dropped
-        assert all(status == 400 for status in proxy.dropped[1:])  # botocore's retry met our own write
+        assert all(status == 400 for status in proxy.dropped[1:])  # the client's retry met our own write
         assert not first.ok
 
         current.hear_step(5)

@@ -1,7 +1,7 @@
 """ProgressStore against real storage: concurrency between devices, injected faults, request counts, size.
 
-Faults are injected at the HTTP layer of a device's own boto3 client (a botocore `before-send` handler returns
-a canned DynamoDB error or raises a timeout), so botocore's real error parsing and retry policy run. What is
+Faults are injected at the HTTP layer of a device's own DynamoDB client (its send hook returns a canned
+DynamoDB error answer or raises a timeout), so the client's real error parsing and retry policy run. What is
 stored is always read back over a separate, clean client from dynalite.
 """
 
@@ -19,8 +19,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
-from botocore.awsrequest import AWSResponse
-from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 
 from trust_builder.progress import Progress
 from trust_builder.storage import LoadResult, ProgressStore, SqliteAdapter, WriteConflict
@@ -31,7 +29,7 @@ REGION = "us-east-1"
 USER_ID = "amzn1.ask.account.PRIVATE-HOUSEHOLD-ID"
 
 
-# ----- devices: each has its own adapter (and, for DynamoDB, its own boto3 client) ---------------------
+# ----- devices: each has its own adapter (and, for DynamoDB, its own client) ---------------------
 
 
 @pytest.fixture(params=["sqlite", "dynamodb"])
@@ -228,20 +226,13 @@ def stored_progress_after(base: Progress, adapter, envelope) -> Progress:
 # ----- injected faults ------------------------------------------------------------------------------------
 
 
-class _Body:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def stream(self, **_: Any):
-        yield self.data
-
-
 FAULTS = {
     "throughput_exceeded": (400, "ProvisionedThroughputExceededException"),
     "throttling": (400, "ThrottlingException"),
     "internal_server_error": (500, "InternalServerError"),
     "read_timeout": None,
     "connect_timeout": None,
+    "connection_refused": None,
 }
 
 
@@ -249,10 +240,10 @@ class HttpFaults:
     """Makes chosen DynamoDB operations of one client fail before they reach the server."""
 
     def __init__(self, target: Any) -> None:
-        self.client = getattr(target, "dynamodb", target).meta.client
+        self.client = getattr(target, "client", target)
         self.failing: dict[str, str] = {}
         self.injected: Counter[str] = Counter()
-        self.client.meta.events.register("before-send.dynamodb", self._before_send)
+        self.client.add_send_hook(self._before_send)
 
     def fail(self, operation: str, fault: str) -> HttpFaults:
         self.failing[operation] = fault
@@ -261,20 +252,19 @@ class HttpFaults:
     def heal(self) -> None:
         self.failing.clear()
 
-    def _before_send(self, event_name: str, request: Any, **_: Any) -> AWSResponse | None:
-        operation = event_name.rsplit(".", 1)[-1]
-        fault = self.failing.get(operation)
+    def _before_send(self, request: Any) -> tuple[int, dict[str, str], bytes] | None:
+        fault = self.failing.get(request.operation)
         if fault is None:
             return None
-        self.injected[operation] += 1
-        if fault == "read_timeout":
-            raise ReadTimeoutError(endpoint_url=request.url)
-        if fault == "connect_timeout":
-            raise ConnectTimeoutError(endpoint_url=request.url)
+        self.injected[request.operation] += 1
+        if fault in ("read_timeout", "connect_timeout"):
+            raise TimeoutError("timed out")  # what a socket raises past its timeout, connecting or reading
+        if fault == "connection_refused":
+            raise ConnectionRefusedError("injected")
         status, code = FAULTS[fault]
         body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected"})
-        headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "injected"}
-        return AWSResponse(request.url, status, headers, _Body(body.encode()))
+        headers = {"content-type": "application/x-amz-json-1.0", "x-amzn-requestid": "injected"}
+        return status, headers, body.encode()
 
 
 @pytest.fixture
@@ -303,7 +293,7 @@ def test_read_fault_gives_not_ok_and_no_progress_fault_injected(
     with caplog.at_level(logging.DEBUG, logger="trust_builder"):
         result = ProgressStore(device_adapter).load(envelope)
     assert result == LoadResult(None, ok=False)
-    assert faults.injected["GetItem"] == 2  # one botocore retry, then give up
+    assert faults.injected["GetItem"] == 2  # one retry, then give up
     assert any("load failed" in r.getMessage() for r in caplog.records)
     assert_private(caplog)
 
@@ -393,29 +383,29 @@ def test_save_after_a_failed_read_writes_nothing_while_reads_still_fail_fault_in
 def test_lost_acknowledgement_counts_the_change_once_fault_injected(
     device_adapter, dynamodb_adapter, envelope
 ) -> None:
-    """The first PutItem reaches dynalite and is applied, but its answer is lost (read timeout): botocore's
+    """The first PutItem reaches dynalite and is applied, but its answer is lost (read timeout): the client's
     retry then meets a conditional failure caused by our own write, which must not be merged twice."""
     stored_household(dynamodb_adapter, envelope)
-    client = device_adapter.dynamodb.meta.client
+    client = device_adapter.client
     delivered: list[int] = []
 
-    def deliver_then_time_out(request: Any, **_: Any) -> None:
-        if delivered:
+    def deliver_then_time_out(request: Any) -> None:
+        if delivered or request.operation != "PutItem":
             return
         url = urlsplit(request.url)
         conn = http.client.HTTPConnection(url.hostname, url.port, timeout=5)
         try:
-            conn.request(request.method, url.path or "/", body=request.body, headers=dict(request.headers))
+            conn.request("POST", url.path or "/", body=request.body, headers=dict(request.headers))
             delivered.append(conn.getresponse().status)
         finally:
             conn.close()
-        raise ReadTimeoutError(endpoint_url=request.url)
+        raise TimeoutError("timed out")
 
     store = ProgressStore(device_adapter)
     base = store.load(envelope).progress
     current = base.copy()
     current.complete_exercise(TODAY)
-    client.meta.events.register("before-send.dynamodb.PutItem", deliver_then_time_out)
+    client.add_send_hook(deliver_then_time_out)
 
     result = store.save(envelope, base, current)
 

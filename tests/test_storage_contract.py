@@ -219,7 +219,7 @@ def test_dynamodb_adapter_builds_without_a_region_in_the_environment(dynalite_en
         f"client = make_dynamodb_client('eu-west-1', {dynalite_endpoint!r})\n"
         "adapter = DynamoDbProgressAdapter('t', client)\n"
         "assert 'AWS_DEFAULT_REGION' not in os.environ\n"
-        "print(adapter.dynamodb.meta.client.meta.region_name)\n"
+        "print(adapter.client.region_name)\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("AWS_DEFAULT_REGION", "AWS_REGION")}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "lambda"), str(ROOT)])
@@ -231,10 +231,10 @@ def test_dynamodb_adapter_builds_without_a_region_in_the_environment(dynalite_en
 
 
 def test_dynamodb_client_has_short_timeouts_and_limited_retries(dynamodb_adapter) -> None:
-    config = dynamodb_adapter.dynamodb.meta.client.meta.config
-    assert config.connect_timeout <= 2
-    assert config.read_timeout <= 2
-    assert config.retries["total_max_attempts"] <= 3
+    client = dynamodb_adapter.client
+    assert client.connect_timeout <= 2
+    assert client.read_timeout <= 2
+    assert client.max_attempts <= 3
 
 
 # ----- choosing the adapter ---------------------------------------------------------------------------------

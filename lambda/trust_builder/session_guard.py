@@ -19,6 +19,7 @@ count, never the key names or values: both come from the client). A new session 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -226,6 +227,15 @@ def is_own_ssml(ssml: Any) -> bool:
     sounds from the Alexa sound library, within Alexa's length limit. Anything else is not replayed."""
     if not isinstance(ssml, str) or len(ssml) > MAX_SSML_CHARS:
         return False
+    return _checked_ssml(ssml)
+
+
+# Parsing is about 10 us a string, twice a turn (speech and reprompt), and a warm process sees the same
+# few hundred prompts again and again (every launch's welcome, every help line), so verdicts are kept for
+# the last strings checked: the answer is a pure function of the string. At most 256 strings of at most
+# 8,000 characters (typically 300).
+@functools.lru_cache(maxsize=256)
+def _checked_ssml(ssml: str) -> bool:
     import xml.etree.ElementTree as ET  # only when "repeat" has something to check: not at a cold start
 
     try:

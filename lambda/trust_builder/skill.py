@@ -8,11 +8,14 @@ nothing else took.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
+from ask_sdk_model import RequestEnvelope
 
 from trust_builder.handlers import (
     answers,
@@ -29,6 +32,7 @@ from trust_builder.handlers import (
     steps,
 )
 from trust_builder.household import LoadProgressInterceptor
+from trust_builder.serializer import CachedSerializer
 from trust_builder.session_guard import ValidateSessionInterceptor
 from trust_builder.storage import ProgressStore
 
@@ -36,10 +40,35 @@ if TYPE_CHECKING:  # ask_sdk_core.api_client imports requests: not at a cold sta
     from ask_sdk_model.services import ApiClient
 
 
+class TrustSkillBuilder(CustomSkillBuilder):
+    """The SDK's builder, with two costs of every warm request taken out (README: Cold start).
+
+    The SDK's lambda_handler builds a new CustomSkill for every request: a fresh configuration and request
+    mapper over some 50 handlers, the same each time, since nothing is added once the skill is built. This
+    one builds it once, at lambda_handler(). And the skill reads envelopes with CachedSerializer, which
+    gives the same objects as the SDK's DefaultSerializer in well under half the time."""
+
+    def create(self) -> CustomSkill:
+        skill = super().create()
+        skill.serializer = CachedSerializer()
+        return skill
+
+    def lambda_handler(self) -> Callable[[Any, Any], dict[str, Any]]:
+        skill = self.create()
+
+        def handler(event: Any, context: Any) -> dict[str, Any]:
+            # As the SDK's own handler does: the envelope through JSON, so the model never shares the event
+            envelope = skill.serializer.deserialize(payload=json.dumps(event), obj_type=RequestEnvelope)
+            response = skill.serializer.serialize(skill.invoke(request_envelope=envelope, context=context))
+            return response  # type: ignore[return-value]  # a ResponseEnvelope serialises to a dict
+
+        return handler
+
+
 def build_skill_builder(
     adapter: AbstractPersistenceAdapter, api_client: ApiClient | None = None
 ) -> CustomSkillBuilder:
-    builder = CustomSkillBuilder(persistence_adapter=adapter)
+    builder = TrustSkillBuilder(persistence_adapter=adapter)
     if api_client is not None:  # the SDK's type comment says ApiClient, though it defaults to None
         builder.api_client = api_client
     for handler in (

@@ -18,7 +18,6 @@ from ask_sdk_core.dispatch_components import AbstractRequestInterceptor, Abstrac
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import get_supported_interfaces
 from ask_sdk_model import Intent, IntentConfirmationStatus, IntentRequest, Response
-from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective, UserEvent
 from ask_sdk_model.ui import SsmlOutputSpeech
 
 from trust_builder import replies, screen
@@ -47,12 +46,20 @@ def show_help_line(handler_input: HandlerInput, title: str, text: str) -> None:
     handler_input.attributes_manager.request_attributes[SHOW] = screen.help_line_screen(title, text)
 
 
+USER_EVENT = "Alexa.Presentation.APL.UserEvent"
+
+
 class TouchAsIntent(AbstractRequestInterceptor):
     """A touch target's UserEvent becomes the intent it stands for. Registered first, before the
     interceptors and handlers that read the intent."""
 
     def process(self, handler_input: HandlerInput) -> None:
         request = handler_input.request_envelope.request
+        if getattr(request, "object_type", None) != USER_EVENT:
+            return
+        # Imported here: the APL models cost a cold start about 3 ms, and a speaker never needs them
+        from ask_sdk_model.interfaces.alexa.presentation.apl import UserEvent
+
         if not isinstance(request, UserEvent):
             return
         arguments = request.arguments or []
@@ -75,6 +82,8 @@ class ShowOnScreen(AbstractResponseInterceptor):
         chosen = _chosen_screen(handler_input, response)
         if chosen is None:
             return
+        from ask_sdk_model.interfaces.alexa.presentation.apl import RenderDocumentDirective
+
         directive = RenderDocumentDirective(
             token=chosen.token,
             document=screen.document(chosen.document),

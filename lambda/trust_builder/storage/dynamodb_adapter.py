@@ -1,17 +1,19 @@
 """DynamoDB persistence: the ASK SDK's DynamoDbAdapter item layout, with versioned conditional writes, through
-botocore's low-level client.
+a small client of our own (storage/dynamodb_client.py).
 
 Item layout is the ASK adapter's: partition key "id" (the Alexa user ID, a string), the whole attribute dict
 as a map under "attributes"; the write version is attributes.version. Values are typed exactly as boto3's
 TypeSerializer types them (str S, int and Decimal N, bool BOOL, None NULL, dict M, list L), so an item written
-by the ASK SDK's DynamoDbAdapter or by this module's earlier, boto3-resource version reads the same, and the
-other way round (tests hold all three to the same stored item). Only GetItem (ConsistentRead), PutItem (with
-a ConditionExpression) and DeleteItem are used: the IAM policy in template.yaml allows exactly those.
+by the ASK SDK's DynamoDbAdapter or by this module's earlier boto3 and botocore versions reads the same, and
+the other way round (tests hold all of them to the same stored item). Only GetItem (ConsistentRead), PutItem
+(with a ConditionExpression) and DeleteItem are used: the IAM policy in template.yaml allows exactly those.
 
-Why not boto3 and ask_sdk_dynamodb: a cold start pays for every import. boto3's resource layer loads and
-builds a second model on top of botocore's, and ask_sdk_dynamodb builds a boto3 resource at import time (a
-default argument). Neither is needed to send three requests, so the Lambda path imports botocore only, and
-only when PROGRESS_TABLE selects DynamoDB (storage/factory.py).
+Why neither boto3, ask_sdk_dynamodb nor botocore: a cold start pays for every import. boto3's resource layer
+loads and builds a second model on top of botocore's, ask_sdk_dynamodb builds a boto3 resource at import time
+(a default argument), and botocore alone took about 135 ms to import and build a client. None of that is
+needed to send three kinds of signed JSON request, so the Lambda path imports only the standard library, and
+only when PROGRESS_TABLE selects DynamoDB (storage/factory.py). The adapter also takes a botocore client or a
+boto3 resource (tests and tools do): it only calls get_item, put_item and delete_item and reads error codes.
 """
 
 from __future__ import annotations
@@ -24,15 +26,13 @@ from typing import Any
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.exceptions import PersistenceException
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
+from trust_builder.storage.dynamodb_client import DynamoDbClient
 from trust_builder.storage.versioning import VERSION_KEY, WriteConflict, expected_version, household_key
 
 # Alexa wants an answer within 8 s. DynamoDB answers in milliseconds when healthy; when it is not, one
-# attempt gives up after ~1.3 s and there is one retry (standard mode backs off at most 1 s first), so a
+# attempt gives up after ~1.3 s and there is one retry (after a random back-off of at most 1 s), so a
 # failing call returns within ~3.6 s, and a failed load plus a failed save in one request within ~7.2 s.
-# botocore's defaults (60 s read timeout, several retries) would blow the budget on the first call.
 CONNECT_TIMEOUT_S = 0.5
 READ_TIMEOUT_S = 0.8
 TOTAL_MAX_ATTEMPTS = 2
@@ -51,79 +51,39 @@ _NUMBER_CONTEXT = decimal.Context(
 )
 
 
-def client_config() -> Config:
-    return Config(
+def make_dynamodb_client(region_name: str, endpoint_url: str | None = None) -> DynamoDbClient:
+    """The DynamoDB client the Lambda function uses: short timeouts, one retry."""
+    return DynamoDbClient(
+        region_name,
+        endpoint_url,
+        connect_timeout=CONNECT_TIMEOUT_S,
+        read_timeout=READ_TIMEOUT_S,
+        max_attempts=TOTAL_MAX_ATTEMPTS,
+    )
+
+
+def make_dynamodb_resource(region_name: str, endpoint_url: str | None = None, session: Any = None) -> Any:
+    """A boto3 DynamoDB resource with the same timeouts and retries, for tests and tools that want boto3's
+    table API. The Lambda path never imports boto3."""
+    import boto3
+    from botocore.config import Config
+
+    session = session or boto3.session.Session()
+    config = Config(
         connect_timeout=CONNECT_TIMEOUT_S,
         read_timeout=READ_TIMEOUT_S,
         retries={"total_max_attempts": TOTAL_MAX_ATTEMPTS, "mode": "standard"},
     )
-
-
-def make_dynamodb_client(region_name: str, endpoint_url: str | None = None, session: Any = None) -> Any:
-    """A botocore DynamoDB client with short timeouts and limited retries: what the Lambda function uses."""
-    if session is None:
-        import botocore.session
-
-        session = botocore.session.get_session()
-        session.register_component("data_loader", _dynamodb_only_loader())
-    return session.create_client(
-        "dynamodb", region_name=region_name, endpoint_url=endpoint_url, config=client_config()
-    )
-
-
-def _dynamodb_only_loader() -> Any:
-    """botocore's model loader, with one shortcut for DynamoDB.
-
-    Before loading a model, botocore lists every service it knows to check the name exists: some 900
-    directory listings and 2,700 stats, twice per client (service model, endpoint rules), about 15 ms of a
-    cold start. While a DynamoDB model loads, that list is just "dynamodb"; any other service (STS for an
-    assumed role, SSO) gets botocore's full answer, and every model still comes from botocore's own files."""
-    from botocore.loaders import Loader
-
-    class DynamoDbShortcutLoader(Loader):
-        _loading: str | None = None
-
-        def load_service_model(self, service_name: str, type_name: str, api_version: Any = None) -> Any:
-            self._loading = service_name
-            try:
-                return super().load_service_model(service_name, type_name, api_version)
-            finally:
-                self._loading = None
-
-        def list_available_services(self, type_name: str) -> list[str]:
-            if self._loading == "dynamodb":
-                return ["dynamodb"]
-            return super().list_available_services(type_name)
-
-    return DynamoDbShortcutLoader()
-
-
-def make_dynamodb_resource(region_name: str, endpoint_url: str | None = None, session: Any = None) -> Any:
-    """A boto3 DynamoDB resource configured the same way, for tests and tools that want boto3's table API.
-    The adapter accepts one (it uses the resource's client); the Lambda path never imports boto3."""
-    import boto3
-
-    session = session or boto3.session.Session()
-    return session.resource(
-        "dynamodb", region_name=region_name, endpoint_url=endpoint_url, config=client_config()
-    )
-
-
-class _ClientView:
-    """`.meta.client` for code written against a boto3 resource (e.g. to hook the client's events)."""
-
-    def __init__(self, client: Any) -> None:
-        self.meta = self
-        self.client = client
+    return session.resource("dynamodb", region_name=region_name, endpoint_url=endpoint_url, config=config)
 
 
 class DynamoDbProgressAdapter(AbstractPersistenceAdapter):
     """The ASK SDK's DynamoDbAdapter contract (its key and attribute names, keygen, get, save and delete),
     plus the conditional put and number conversion both ways.
 
-    `dynamodb` is a botocore DynamoDB client (make_dynamodb_client) or a boto3 resource, whose client is
-    then used. A stored item written before versioning (no attributes.version) counts as version 1, so
-    migrated data can be updated, while a create (version 0) still never overwrites anything."""
+    `dynamodb` is a DynamoDbClient (make_dynamodb_client), a botocore DynamoDB client, or a boto3 resource,
+    whose client is then used. A stored item written before versioning (no attributes.version) counts as
+    version 1, so migrated data can be updated, while a create (version 0) still never overwrites anything."""
 
     partition_key_name = PARTITION_KEY_NAME
     attribute_name = ATTRIBUTE_NAME
@@ -136,17 +96,8 @@ class DynamoDbProgressAdapter(AbstractPersistenceAdapter):
     ) -> None:
         self.table_name = table_name
         self.partition_keygen = partition_keygen
-        resource_meta = getattr(dynamodb, "meta", None)
-        self.client = getattr(
-            resource_meta, "client", dynamodb
-        )  # a resource's meta has a client; a client's not
-        self._given = dynamodb
-
-    @property
-    def dynamodb(self) -> Any:
-        """What the adapter was given, or a view of the client: either way `.meta.client` is the botocore
-        client (tests attach request counters and inject faults there)."""
-        return self._given if self._given is not self.client else _ClientView(self.client)
+        # a boto3 resource's meta has a client; a client has none, or (botocore's) no client in it
+        self.client = getattr(getattr(dynamodb, "meta", None), "client", dynamodb)
 
     def _key(self, request_envelope: Any) -> dict[str, Any]:
         return {self.partition_key_name: {"S": self.partition_keygen(request_envelope)}}
@@ -197,11 +148,9 @@ class DynamoDbProgressAdapter(AbstractPersistenceAdapter):
             request["ExpressionAttributeValues"] = {":n": {"N": str(expected)}}
         try:
             self.client.put_item(**request)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == _CONFLICT_CODE:
-                raise WriteConflict(f"stored item is not at version {expected}") from error
-            raise PersistenceException(f"PutItem failed: {_describe(error)}") from error
         except Exception as error:
+            if _error_code(error) == _CONFLICT_CODE:
+                raise WriteConflict(f"stored item is not at version {expected}") from error
             raise PersistenceException(f"PutItem failed: {_describe(error)}") from error
         attributes[VERSION_KEY] = expected + 1
 
@@ -296,8 +245,15 @@ def from_attribute_value(value: Mapping[str, Any]) -> Any:
     raise ValueError(f"unknown DynamoDB type {kind!r}")
 
 
+def _error_code(error: BaseException) -> str | None:
+    """The AWS error code of an error answer (DynamoDbError, or botocore's ClientError: the same shape)."""
+    response = getattr(error, "response", None)
+    if isinstance(response, Mapping):
+        code = response.get("Error", {}).get("Code")
+        return str(code) if code else None
+    return None
+
+
 def _describe(error: BaseException) -> str:
     """Exception type and AWS error code only: messages can echo request data."""
-    if isinstance(error, ClientError):
-        return f"{type(error).__name__} {error.response.get('Error', {}).get('Code', '')}".strip()
-    return type(error).__name__
+    return f"{type(error).__name__} {_error_code(error) or ''}".strip()

@@ -22,7 +22,6 @@ Safety rules:
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -110,8 +109,11 @@ class ProgressStore:
         # The write is conditional on the version this session loaded; 0 = only if nothing is stored.
         ours = current.copy()
         ours.version = base.version if base is not None else 0
-        # Marks this save's writes: when a put timed out after the server applied it, botocore's retry (or
+        # Marks this save's writes: when a put timed out after the server applied it, the client's retry (or
         # ours) meets a conflict with our own write; the token tells that apart from another device's write.
+        # secrets is imported here: it loads hashlib and hmac, which a first launch (no save) does not need.
+        import secrets
+
         write_id = secrets.token_hex(6)
         unresolved = list(pending)[:MAX_PENDING]
         attributes: dict[str, Any] = {}
