@@ -44,6 +44,7 @@ MAX_SESSIONS, MAX_SECONDS = 5000, 300
 # (request builder, fragment the answer's speech must contain)
 SCRIPT = (
     (lambda: envelopes.launch_request(), "Welcome"),
+    (lambda: envelopes.intent_request("AMAZON.YesIntent"), "Trust is"),  # the article's opening, on its own
     (lambda: envelopes.intent_request("AMAZON.YesIntent"), "Step 1:"),
     (lambda: envelopes.intent_request("AMAZON.NextIntent"), "Step 2:"),
     (lambda: envelopes.intent_request("AMAZON.NextIntent"), "Step 3:"),
