@@ -48,3 +48,11 @@ def test_positions_name_the_first_and_last_steps() -> None:
     assert navigation.step_at("first") == 1
     assert navigation.step_at(None) is None
     assert navigation.step_at("middle") is None
+
+
+@pytest.mark.parametrize(
+    ("position", "relative"),
+    [("next", True), ("previous", True), ("current", True), ("last", False), ("first", False), (None, False)],
+)
+def test_relative_positions_are_told_apart_from_places_in_the_list(position, relative):
+    assert navigation.is_relative(position) is relative

@@ -39,9 +39,20 @@ def previous_step(current: int) -> Destination:
 POSITIONS = {"first": 1, "last": STEP_COUNT}
 
 
+# Positions relative to where the couple is ("the next one", "the step before", "this step"): a custom slot
+# takes whatever stands between "skip to the" and "step", so these words must resolve, not fall through to
+# "which step would you like?". The handler sends them where NextIntent, PreviousIntent and a repeat go.
+RELATIVE_POSITIONS = frozenset({"next", "previous", "current"})
+
+
 def step_at(position_id: str | None) -> int | None:
     """The step a position names ("last" -> 8), or None."""
     return POSITIONS.get(position_id or "")
+
+
+def is_relative(position_id: str | None) -> bool:
+    """Whether a position is relative to the current step ("the next step"), not a place in the list."""
+    return position_id in RELATIVE_POSITIONS
 
 
 def requested_step(number: int | None, topic_id: str | None, step_ids: list[str]) -> Destination:

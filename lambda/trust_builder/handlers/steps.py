@@ -41,8 +41,11 @@ class GoToStepHandler(AbstractRequestHandler):
         number = slot_number(handler_input, "number")
         if number is None:
             number = slot_number(handler_input, "ordinal")
+        position = slot_id(handler_input, "position")
+        if number is None and topic is None and navigation.is_relative(position):
+            return _relative(handler_input, position)
         if number is None:
-            number = navigation.step_at(slot_id(handler_input, "position"))
+            number = navigation.step_at(position)
         destination = navigation.requested_step(number, topic, [step.id for step in content.steps])
         if destination.step is not None:  # a destination names a step exactly when the reason is OK
             return replies.read_step(handler_input, destination.step)
@@ -52,6 +55,16 @@ class GoToStepHandler(AbstractRequestHandler):
             key = "conversation.steps.unknown_topic"
         lead = Speech(content.phrase(key, number=number))
         return respond(handler_input, lead, reprompt)
+
+
+def _relative(handler_input: HandlerInput, position: str | None) -> Response:
+    """ "skip to the next step", "the step before", "this step": as next, back, or the current step again."""
+    if position == "previous":
+        return PreviousStepHandler().handle(handler_input)
+    current = _current_step(handler_input)
+    if position == "current" and current:
+        return replies.read_step(handler_input, current)
+    return NextStepHandler().handle(handler_input)
 
 
 class NextStepHandler(AbstractRequestHandler):
