@@ -358,6 +358,14 @@ def test_next_keeps_the_default_or_remembered_floor() -> None:
     assert handle(remembered, Event.NEXT).exercise.floor_seconds == 60
 
 
+def test_leaving_the_floor_time_to_the_skill_keeps_the_floor_on_offer() -> None:
+    """ "You choose" or "whatever you recommend" at the floor-time question: the floor it offered."""
+    chosen = handle(named(Phase.FLOOR_TIME), Event.COIN_FLIP)
+    assert chosen.happened is Happened.FLOOR_TIME_SET
+    assert chosen.exercise.floor_seconds == 120
+    assert chosen.exercise.phase is Phase.RULES
+
+
 def test_ground_rules_can_be_skipped_early_or_at_the_rules() -> None:
     noted = handle(named(Phase.FLOOR_TIME), Event.SKIP_RULES)
     assert noted.happened is Happened.RULES_SKIPPED

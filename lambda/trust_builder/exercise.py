@@ -946,7 +946,8 @@ def _set_floor(exercise: Exercise, value: Any) -> Outcome:
 def _floor_time_phase(exercise: Exercise, event: Event, value: Any, rng: random.Random | None) -> Outcome:
     if event is Event.FLOOR_TIME:
         return _set_floor(exercise, value)
-    if event in (Event.NEXT, Event.YES):
+    # "You choose", "whatever you recommend" (CoinFlipIntent's leave-it-to-you samples): the floor on offer.
+    if event in (Event.NEXT, Event.YES, Event.COIN_FLIP):
         return _set_floor(exercise, exercise.floor_minutes)
     if event is Event.SKIP_RULES:
         return _skip_rules_noted(exercise)
