@@ -368,6 +368,7 @@ def test_case_punctuation_alexa_and_fillers_are_ignored(matcher: Matcher, uttera
         ("dont start", "don't start"),
         ("he has been hitting me", "he's been hitting me"),
         ("im scared", "I'm scared"),
+        ("ok let's go", "okay let's go"),  # one word, two spellings
     ],
 )
 def test_contractions_and_their_full_forms_are_one_utterance(said: str, written: str) -> None:

@@ -118,6 +118,8 @@ _BARE_FORMS = {
     "theyve": "they have",
     "cannot": "can not",
 }
+# One word, two spellings a recogniser may write: the same word to Alexa.
+_SPELLINGS = {"ok": "okay"}
 
 
 def normalize(text: str) -> list[str]:
@@ -130,9 +132,9 @@ def normalize(text: str) -> list[str]:
         part
         for word in re.sub(r"[^a-z0-9]+", " ", text).split()
         if word not in FILLERS
-        for part in _BARE_FORMS.get(word, word).split()
+        for part in _BARE_FORMS.get(word, _SPELLINGS.get(word, word)).split()
     ]
-    while words and words[0] in {"alexa", "hey", "ok", "okay"} and "alexa" in words[:2]:
+    while words and words[0] in {"alexa", "hey", "okay"} and "alexa" in words[:2]:
         words = words[1:]  # "alexa, ..." / "hey alexa ..." / "ok alexa ..."
     if words and words[0] == "please":
         words = words[1:]
