@@ -41,8 +41,24 @@ CUSTOM_INTENTS = {
     "FloorTimeIntent": {"minutes": "AMAZON.NUMBER"},
     "SkipRulesIntent": {},
     "TimeOutIntent": {},
-    "SafetyIntent": {},
-    "CrisisIntent": {},
+    "SafetyIntent": {
+        "who": "SafetyPerson",
+        "person": "SafetyPerson",
+        "act": "SafetyHarm",
+        "harm": "SafetyHarm",
+        "when": "SafetyDetail",
+        "after": "SafetyDetail",
+        "kin": "SafetyFamily",
+        "line": "SafetyLine",
+        "lead": "SafetyLead",
+    },  # fmt: skip
+    "CrisisIntent": {
+        "plan": "SafetyPlan",
+        "when": "SafetyDetail",
+        "after": "SafetyDetail",
+        "who": "SafetyPerson",
+        "lead": "SafetyLead",
+    },  # fmt: skip
     "SafetyCheckIntent": {},
     "ProfessionalHelpIntent": {},
     "FinishedIntent": {},
