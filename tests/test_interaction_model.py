@@ -51,14 +51,14 @@ CUSTOM_INTENTS = {
         "kin": "SafetyFamily",
         "line": "SafetyLine",
         "lead": "SafetyLead",
-    },  # fmt: skip
+    },
     "CrisisIntent": {
         "plan": "SafetyPlan",
         "when": "SafetyDetail",
         "after": "SafetyDetail",
         "who": "SafetyPerson",
         "lead": "SafetyLead",
-    },  # fmt: skip
+    },
     "SafetyCheckIntent": {},
     "ProfessionalHelpIntent": {},
     "FinishedIntent": {},
