@@ -11,10 +11,8 @@ from __future__ import annotations
 import pytest
 from skill_harness import device, household_id, lambda_entry, response_problems
 
-from trust_builder.safety import Filled, Route, classify, decide
+from trust_builder.safety import Filled, Route, classify, decide, help_line
 from trust_console.device import LocalDevice, Turn
-
-NUMBERS = {"partner": "18007997233", "crisis": "988"}  # en-US, as said in the SSML
 
 # Our own phrasings, per route: past and present, he/she/they and relationship words, fillers, hedges,
 # minimising, control, threats, danger now, injuries, UK / Australian / Indian English, lines by name.
@@ -74,12 +72,12 @@ def heard(echo: LocalDevice, text: str) -> Turn:
 
 
 def line_given(turn: Turn) -> str | None:
-    """The route whose line the response says twice, if any."""
-    ssml = turn.response["response"]["outputSpeech"]["ssml"]
-    digits = "".join(ch for ch in ssml if ch.isdigit())
-    for route, number in NUMBERS.items():
-        if digits.count(number) >= 2 and "Shall I say the number again?" in turn.speech_text:
-            return route
+    """The route whose line the response gives (its name, then the follow-up offer), if any."""
+    if "Shall I say the number again?" not in turn.speech_text:
+        return None
+    for route in (Route.CRISIS, Route.PARTNER):
+        if help_line("en-US", route).name in turn.speech_text:
+            return str(route)
     return None
 
 
@@ -106,11 +104,13 @@ def test_everyday_talk_gets_no_line_and_keeps_the_session(handler, state: str, t
     assert turn.session_open, f"{text!r} ended the session"
 
 
-def test_a_request_to_stop_still_stops(handler) -> None:
-    echo = reached(handler, "floor")
+@pytest.mark.parametrize("state", ["menu", "floor"])
+def test_a_request_to_stop_still_stops(handler, state: str) -> None:
+    echo = reached(handler, state)
     turn = heard(echo, "stop")
+    assert turn.intent == "AMAZON.StopIntent"
     assert line_given(turn) is None
-    assert not turn.session_open or "pick up" in turn.speech_text.lower() or turn.speech_text
+    assert not turn.session_open
 
 
 # --- what the slots' values mean (pure) ----------------------------------------------------------------
@@ -126,11 +126,14 @@ DECISIONS = [
     # an unsure verb with a listed person and no tail, or a listed tail: the line
     (Route.PARTNER, filled(person=("he", "he")), Route.PARTNER),
     (Route.PARTNER, filled(person=("he", "he"), after=("last night", "time")), Route.PARTNER),
-    # an unsure verb with words nobody listed after it ("beat me at chess"): ask once
-    (Route.PARTNER, filled(person=("he", "he"), after=("at chess", None)), Route.CHECK),
+    # an unsure verb with words nobody listed after it: ask once
+    (Route.PARTNER, filled(person=("he", "he"), after=("behind the shed", None)), Route.CHECK),
+    # ... unless they are everyday talk ("beat me at chess"), or nobody is named ("this is killing me")
+    (Route.PARTNER, filled(person=("he", "he"), after=("at chess", None)), None),
+    (Route.PARTNER, filled(who=("this", None), act=("killing", "idiom")), None),
     (
         Route.PARTNER,
-        filled(who=("he", "he"), act=("pushing", "unsure"), after=("to apply", None)),
+        filled(who=("he", "he"), act=("pushing", "unsure"), after=("around the house", None)),
         Route.CHECK,
     ),
     # the same tail beside a clear harm act: the line

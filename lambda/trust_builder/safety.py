@@ -98,6 +98,24 @@ LISTED_ONLY = ("act", "harm", "line", "person", "plan")  # unlisted words here: 
 TAILS = ("after", "lead", "kin")  # unlisted words here, beside an unsure verb: ask once
 
 
+# Words after an unsure verb that make it everyday talk: a game, a message, a favour ("beat me at chess",
+# "hit me up", "hit me with a question", "pushed me to apply").
+EVERYDAY_TAILS = re.compile(
+    r"^(?:at|in) (?:a |the |)(?:chess|cards|tennis|scrabble|golf|pool|darts|football|the game|a game|games|"
+    r"monopoly|poker|video games|the race|a race|running|work|quiz|the quiz)$|^up\b|^with (?:a|an|the|this) "
+    r"(?:question|idea|joke|surprise|news)|^to (?:it|the punch|do better|apply|try|go|be better|study|work)\b"
+)
+
+
+def _unlisted(slots: dict[str, Filled], name: str) -> bool:
+    return name in slots and slots[name].resolved_id is None
+
+
+def _everyday_tail(slots: dict[str, Filled]) -> bool:
+    tail = slots.get("after")
+    return tail is not None and tail.resolved_id is None and bool(EVERYDAY_TAILS.search(tail.value.lower()))
+
+
 def decide(route: Route, slots: dict[str, Filled]) -> Route | None:
     """What a SafetyIntent or CrisisIntent request means, from what filled its slots: the route, CHECK (ask
     the gentle question once), or None (no disclosure: "she loves me" reached {who} {act} me with an unlisted
@@ -113,9 +131,13 @@ def decide(route: Route, slots: dict[str, Filled]) -> Route | None:
     act = slots.get("act")
     if act is not None and act.resolved_id == THREAT:  # "take": harm only as a threat ("threatened to take")
         return None
+    unsure = "person" in slots or (act is not None and act.resolved_id in (UNSURE, IDIOM))
+    if act is not None and act.resolved_id in (UNSURE, IDIOM) and _unlisted(slots, "who"):
+        return None  # "this is killing me", "the ball hit me": nobody is named
+    if unsure and _everyday_tail(slots):
+        return None  # "he beat me at chess", "she hit me up"
     if act is not None and act.resolved_id == IDIOM:  # "my wife is going to kill me": most often an idiom
         return Route.CHECK
-    unsure = "person" in slots or (act is not None and act.resolved_id == UNSURE)
     if unsure and any(name in slots and slots[name].resolved_id is None for name in TAILS):
         return Route.CHECK
     if "after" in slots and slots["after"].resolved_id is None and "harm" not in slots and act is None:
