@@ -39,7 +39,7 @@ CRISIS = [
 # Everyday talk: never a help line, never the end of the session (a gentle question is allowed only where
 # listed in ASKED below).
 ORDINARY = [
-    "I'm scared he'll leave me", "I'm afraid so", "I'm afraid not", "is my data safe", "this is killing me",
+    "I'm scared he'll leave me", "I'm afraid not", "is my data safe", "this is killing me",
     "that hurt my feelings", "I'm afraid of losing her", "he beat me at chess", "I could kill for a coffee",
     "I'm dying to know", "I'm afraid he'll be angry", "the suspense is killing me",
     "I'm scared I'll mess this up", "we had a fight last night", "she loves me",
@@ -102,6 +102,15 @@ def test_everyday_talk_gets_no_line_and_keeps_the_session(handler, state: str, t
     assert line_given(turn) is None, f"{text!r} in {state} was heard as a disclosure ({turn.intent})"
     assert "Do you mean you don't feel safe" not in turn.speech_text, f"{text!r} asked the safety question"
     assert turn.session_open, f"{text!r} ended the session"
+
+
+def test_afraid_so_gives_no_line_and_keeps_the_session(handler) -> None:
+    """ "so" is a discourse word Alexa sees past, so "I'm afraid so" can be heard as "I'm afraid": a bare fear
+    that asks the gentle question once (erring toward help), never a line, never the end of the session."""
+    echo = reached(handler, "menu")
+    turn = heard(echo, "I'm afraid so")
+    assert line_given(turn) is None
+    assert turn.session_open
 
 
 @pytest.mark.parametrize("state", ["menu", "floor"])
