@@ -76,6 +76,75 @@ def locales() -> list[str]:
     return sorted(_table())
 
 
+# --- what fills a safety intent's slots ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filled:
+    """One filled slot of SafetyIntent or CrisisIntent: the words, and the value id they resolved to (None:
+    words the slot type does not list, ER_SUCCESS_NO_MATCH; a custom slot beside literal words takes them)."""
+
+    value: str
+    resolved_id: str | None
+
+
+# The slots the interaction model gives the open parts of a disclosure (interaction_models/source/intents/
+# SafetyIntent.toml). {who} and {when} sit beside a clear harm ("he punched me", "... last night"): whatever
+# fills them, it is a disclosure. {person} and {after} sit beside a verb with an everyday sense too ("beat me
+# at chess", "pushed me to apply"); {act} and {harm} are the verb itself (types/SafetyHarm.toml), {lead} what
+# is said before it, {kin} whom a threat names, {line} a help line by name.
+HARM, UNSURE, IDIOM, THREAT = "harm", "unsure", "idiom", "threat"  # SafetyHarm ids
+LISTED_ONLY = ("act", "harm", "line", "person", "plan")  # unlisted words here: no disclosure at all
+TAILS = ("after", "lead", "kin")  # unlisted words here, beside an unsure verb: ask once
+
+
+# Words after an unsure verb that make it everyday talk: a game, a message, a favour ("beat me at chess",
+# "hit me up", "hit me with a question", "pushed me to apply").
+EVERYDAY_TAILS = re.compile(
+    r"^(?:at|in) (?:a |the |)(?:chess|cards|tennis|scrabble|golf|pool|darts|football|the game|a game|games|"
+    r"monopoly|poker|video games|the race|a race|running|work|quiz|the quiz)$|^up\b|^with (?:a|an|the|this) "
+    r"(?:question|idea|joke|surprise|news)|^to (?:it|the punch|do better|apply|try|go|be better|study|work)\b"
+)
+
+
+def _unlisted(slots: dict[str, Filled], name: str) -> bool:
+    return name in slots and slots[name].resolved_id is None
+
+
+def _everyday_tail(slots: dict[str, Filled]) -> bool:
+    tail = slots.get("after")
+    return tail is not None and tail.resolved_id is None and bool(EVERYDAY_TAILS.search(tail.value.lower()))
+
+
+def decide(route: Route, slots: dict[str, Filled]) -> Route | None:
+    """What a SafetyIntent or CrisisIntent request means, from what filled its slots: the route, CHECK (ask
+    the gentle question once), or None (no disclosure: "she loves me" reached {who} {act} me with an unlisted
+    act, "the ball hit me" an unlisted person; the fallback answers as for any miss).
+
+    Erring toward help: a clear harm is a disclosure whatever else fills the slots, an unsure verb asks once
+    when unlisted words come with it, and a help line named by a crisis id is the crisis line."""
+    line = slots.get("line")
+    if line is not None and line.resolved_id == Route.CRISIS:
+        route = Route.CRISIS
+    if any(name in slots and slots[name].resolved_id is None for name in LISTED_ONLY):
+        return None
+    act = slots.get("act")
+    if act is not None and act.resolved_id == THREAT:  # "take": harm only as a threat ("threatened to take")
+        return None
+    unsure = "person" in slots or (act is not None and act.resolved_id in (UNSURE, IDIOM))
+    if act is not None and act.resolved_id in (UNSURE, IDIOM) and _unlisted(slots, "who"):
+        return None  # "this is killing me", "the ball hit me": nobody is named
+    if unsure and _everyday_tail(slots):
+        return None  # "he beat me at chess", "she hit me up"
+    if act is not None and act.resolved_id == IDIOM:  # "my wife is going to kill me": most often an idiom
+        return Route.CHECK
+    if unsure and any(name in slots and slots[name].resolved_id is None for name in TAILS):
+        return Route.CHECK
+    if "after" in slots and slots["after"].resolved_id is None and "harm" not in slots and act is None:
+        return Route.CHECK  # an unsure literal verb ("... hit me {after}") with words nobody listed
+    return route
+
+
 # --- the distress lexicon ------------------------------------------------------------------------------
 
 

@@ -165,14 +165,16 @@ def _safety_follow_up(value: Any, *_: Any) -> Any:
 
 
 def _safety_check(value: Any, *rest: Any) -> Any:
-    """The gentle question is pending: only the response to restore on "no" (checked like "repeat")."""
-    if not isinstance(value, Mapping) or set(value) != {"last"}:
+    """The gentle question is pending: the response to restore on "no" (checked like "repeat") and which line
+    a yes gives ("route": partner or crisis; absent means partner)."""
+    if not isinstance(value, Mapping) or not {"last"} <= set(value) <= {"last", "route"}:
+        return _DROP
+    route = value.get("route", "partner")
+    if route not in ("partner", "crisis"):
         return _DROP
     last = value["last"]
-    if last is None:
-        return {"last": None}
-    checked = _last(last, *rest)
-    return _DROP if checked is _DROP else {"last": checked}
+    checked = None if last is None else _last(last, *rest)
+    return _DROP if checked is _DROP else {"last": checked, "route": route}
 
 
 MAX_COUNT = 10_000  # turn and miss counters: far more than any session reaches

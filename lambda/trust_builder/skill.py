@@ -76,6 +76,7 @@ def build_skill_builder(
         safety.SafetyFollowUpHandler(),
         safety.SafetyCheckAnswerHandler(),
         safety.SafetyCheckHandler(),
+        safety.SafetyNotMeantHandler(),
         safety.SafetySessionEndedHandler(),
         exercise.TimerRelaunchHandler(),
         exercise.TimerConsentAnswerHandler(),

@@ -34,6 +34,7 @@ from trust_builder.alexa import (
     locale,
     respond,
     session,
+    slot_id,
     slot_values,
 )
 from trust_builder.content import Content
@@ -41,11 +42,13 @@ from trust_builder.progress import Progress
 from trust_builder.safety import (
     OFFER_NUMBER,
     Answer,
+    Filled,
     FollowUp,
     HelpLine,
     Number,
     Route,
     classify_all,
+    decide,
     follow_up,
     help_line,
 )
@@ -66,11 +69,29 @@ FOLLOW_UP_ANSWERS = {
 KEPT_KEYS = (household.CURRENT, household.STORED)
 
 
+def filled_slots(handler_input: HandlerInput) -> dict[str, Filled]:
+    """The request's filled slots with the value id each resolved to (None: unlisted words)."""
+    request = handler_input.request_envelope.request
+    slots = getattr(getattr(request, "intent", None), "slots", None) or {}
+    return {
+        name: Filled(slot.value.strip(), slot_id(handler_input, name))
+        for name, slot in slots.items()
+        if isinstance(getattr(slot, "value", None), str) and slot.value.strip()
+    }
+
+
 def route_of(handler_input: HandlerInput) -> Route | None:
-    """The safety route this request asks for, if any: its intent, or what a free-text slot value says."""
+    """The safety route this request asks for, if any: what its intent's slots say (safety.decide), or what
+    a free-text slot value says. A safety intent whose words also say self-harm gets the crisis line."""
     name = intent_name(handler_input)
     if name in ROUTE_INTENTS:
-        return ROUTE_INTENTS[name]
+        route = decide(ROUTE_INTENTS[name], filled_slots(handler_input))
+        if (
+            route is not None
+            and classify_all(slot_values(handler_input), locale(handler_input)) is Route.CRISIS
+        ):
+            return Route.CRISIS
+        return route
     if name is None:
         return None
     route = classify_all(slot_values(handler_input), locale(handler_input))
@@ -202,7 +223,7 @@ class SafetyCheckAnswerHandler(AbstractRequestHandler):
         attributes = session(handler_input)
         pending: dict[str, Any] = attributes.pop(CHECK) or {}
         if not is_intent_name("AMAZON.NoIntent")(handler_input):
-            return give_line(handler_input, Route.PARTNER)
+            return give_line(handler_input, _check_route(pending))
         content = content_for(handler_input)
         last = pending.get("last")
         if last:
@@ -221,6 +242,11 @@ class SafetyCheckAnswerHandler(AbstractRequestHandler):
         return builder.response
 
 
+def _check_route(pending: dict[str, Any]) -> Route:
+    """The line a yes to the gentle question gives: the crisis line when the ambiguity was about self-harm."""
+    return Route.CRISIS if pending.get("route") == Route.CRISIS else Route.PARTNER
+
+
 class SafetyCheckHandler(AbstractRequestHandler):
     """ "I'm scared" (or a bare fear word in a name, a question, a feeling): one gentle question."""
 
@@ -230,18 +256,38 @@ class SafetyCheckHandler(AbstractRequestHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         content = content_for(handler_input)
         attributes = session(handler_input)
-        attributes[CHECK] = {"last": attributes.get(LAST)}
-        line = help_line(locale(handler_input), Route.PARTNER)
+        name = intent_name(handler_input)
+        crisis = name == "CrisisIntent" or (
+            name != "SafetyCheckIntent"
+            and name not in ROUTE_INTENTS
+            and classify_all(slot_values(handler_input), locale(handler_input)) is Route.CRISIS
+        )
+        route = Route.CRISIS if crisis else Route.PARTNER
+        attributes[CHECK] = {"last": attributes.get(LAST), "route": str(route)}
+        line = help_line(locale(handler_input), route)
         # The reprompt carries the line: silence after the question errs toward help.
         reprompt = Speech(content.phrase("safety.check.reprompt_lead"))
-        reprompt.say(content.phrase("safety.partner.line", name=line.name)).say(
+        reprompt.say(content.phrase(f"safety.{route}.line", name=line.name)).say(
             content.phrase("safety.number.is")
         )
         _say_number(reprompt, line.number)
-        reprompt.say(content.phrase("safety.partner.emergency"))
+        reprompt.say(content.phrase(f"safety.{route}.emergency"))
         _say_number(reprompt, line.emergency)
         reprompt.say(content.phrase("safety.check.reprompt"))
         return respond(handler_input, Speech(content.phrase("safety.check.question")), reprompt)
+
+
+class SafetyNotMeantHandler(AbstractRequestHandler):
+    """A safety intent whose slots say it was no disclosure ("she loves me" filling "{who} {act} me" with an
+    unlisted act): answered as any miss is, in the state the couple is in. Never ends the session."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return intent_name(handler_input) in ROUTE_INTENTS and route_of(handler_input) is None
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        from trust_builder.handlers import conversation  # only for this rare miss
+
+        return conversation.fallback(handler_input, understood=False)
 
 
 class SafetySessionEndedHandler(AbstractRequestHandler):
