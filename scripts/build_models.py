@@ -149,6 +149,12 @@ class Source:
     phrases: dict[str, str]
     intents: dict[str, dict[str, Any]]  # file stem -> table, in file-name order
     types: dict[str, dict[str, Any]]
+    withheld: frozenset[str] = (
+        frozenset()
+    )  # utterances, normalised, that no template may write (withheld.txt)
+
+    def withholds(self, sample: str) -> bool:
+        return bool(self.withheld) and _normalised(sample) in self.withheld
 
 
 def locales(source_dir: Path = SOURCE_DIR) -> list[str]:
@@ -162,7 +168,25 @@ def load_source(locale: str, source_dir: Path = SOURCE_DIR) -> Source:
     phrases = {**base.get("phrases", {}), **overlay.get("phrases", {})}
     intents = _merge_folder(source_dir / "intents", overlay_dir / "intents")
     types = _merge_folder(source_dir / "types", overlay_dir / "types")
-    return Source(overlay.get("invocation", base["invocation"]), phrases, intents, types)
+    invocation = overlay.get("invocation", base["invocation"])
+    return Source(invocation, phrases, intents, types, _withheld(source_dir / "withheld.txt"))
+
+
+def _withheld(path: Path) -> frozenset[str]:
+    """Evaluation utterances that reached the model by way of its writers' instructions (withheld.txt says
+    how): the templates may keep writing their neighbours, but never these, so the sets stay a measure."""
+    if not path.is_file():
+        return frozenset()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(_normalised(line) for line in lines if line.strip() and not line.startswith("#"))
+
+
+def _normalised(text: str) -> str:
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from trust_console.matcher import normalize  # the matcher's own normalisation: one notion of "the same"
+
+    return " ".join(normalize(text))
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -209,11 +233,15 @@ def build(locale: str, source_dir: Path = SOURCE_DIR) -> dict[str, Any]:
         where = table["_file"]
         slots: dict[str, str] = dict(table.get("slots", {}))
         samples = _samples(table.get("samples", ""), source.phrases, where, slots, name, owner)
+        samples = [sample for sample in samples if not source.withholds(sample)]
         intent: dict[str, Any] = {"name": name}
         if slots:
             intent["slots"] = [
                 _slot(slot, slot_type, table, source.phrases, where) for slot, slot_type in slots.items()
             ]
+            for entry in intent["slots"]:
+                if "samples" in entry:
+                    entry["samples"] = [sample for sample in entry["samples"] if not source.withholds(sample)]
         intent["samples"] = samples
         intents.append(intent)
         if table.get("elicit"):

@@ -115,6 +115,16 @@ def test_a_model_over_the_size_budget_is_refused_naming_its_largest_intent(
         build_models.write(layout)
 
 
+def test_withheld_utterances_are_never_written_but_their_neighbours_are(tmp_path: Path) -> None:
+    layout = _source(tmp_path, {"GoIntent": 'samples = "(let\'s|we should) (go|leave) now"'})
+    (layout.source / "withheld.txt").write_text("# why\nlet us go now\n")  # as the matcher normalises it
+    build_models.write(layout)
+    samples = json.loads((tmp_path / "models" / "en-US.json").read_text())["interactionModel"][
+        "languageModel"
+    ]["intents"][0]["samples"]
+    assert samples == ["let's leave now", "we should go now", "we should leave now"]
+
+
 def test_the_budget_stays_under_amazons_limit() -> None:
     assert build_models.MODEL_BUDGET < build_models.MAX_MODEL_CHARACTERS
 
