@@ -27,6 +27,7 @@ PARTNER = [
     "he gave me a hiding last night", "my in laws are harassing me for dowry",
     "my husband raises his hand on me", "who do I call if my partner hits me",
     "is there a helpline for domestic abuse", "number for women's aid", "I was beaten by my boyfriend",
+    "my ex hit me and now he won't go away", "I keep quiet or he'll lose it and hit me",
 ]  # fmt: skip
 CRISIS = [
     "I want to end it all", "I'm going to end it tonight", "I've got pills saved up",
@@ -137,6 +138,9 @@ DECISIONS = [
     (Route.PARTNER, filled(person=("he", "he"), after=("last night", "time")), Route.PARTNER),
     # an unsure verb with words nobody listed after it: ask once
     (Route.PARTNER, filled(person=("he", "he"), after=("behind the shed", None)), Route.CHECK),
+    # a named person and a harm verb ({when}), then words nobody listed: the line, unless everyday talk
+    (Route.PARTNER, filled(person=("my ex", "ex"), when=("and he's back again", None)), Route.PARTNER),
+    (Route.PARTNER, filled(person=("she", "she"), when=("up on facebook", None)), None),
     # ... unless they are everyday talk ("beat me at chess"), or nobody is named ("this is killing me")
     (Route.PARTNER, filled(person=("he", "he"), after=("at chess", None)), None),
     (Route.PARTNER, filled(who=("this", None), act=("killing", "idiom")), None),

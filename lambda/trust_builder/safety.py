@@ -104,6 +104,7 @@ EVERYDAY_TAILS = re.compile(
     r"^(?:at|in) (?:a |the |)(?:chess|cards|tennis|scrabble|golf|pool|darts|football|the game|a game|games|"
     r"monopoly|poker|video games|the race|a race|running|work|quiz|the quiz)$|^up\b|^with (?:a|an|the|this) "
     r"(?:question|idea|joke|surprise|news)|^to (?:it|the punch|do better|apply|try|go|be better|study|work)\b"
+    r"|^into (?:doing|trying|coming|it|this|that)\b"
 )
 
 
@@ -112,8 +113,11 @@ def _unlisted(slots: dict[str, Filled], name: str) -> bool:
 
 
 def _everyday_tail(slots: dict[str, Filled]) -> bool:
-    tail = slots.get("after")
-    return tail is not None and tail.resolved_id is None and bool(EVERYDAY_TAILS.search(tail.value.lower()))
+    """{after} or {when} hold words that make the verb everyday talk ("beat me at chess", "hit me up")."""
+    return any(
+        tail is not None and tail.resolved_id is None and bool(EVERYDAY_TAILS.search(tail.value.lower()))
+        for tail in (slots.get("after"), slots.get("when"))
+    )
 
 
 def decide(route: Route, slots: dict[str, Filled]) -> Route | None:

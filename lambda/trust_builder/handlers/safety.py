@@ -85,11 +85,22 @@ def route_of(handler_input: HandlerInput) -> Route | None:
     a free-text slot value says. A safety intent whose words also say self-harm gets the crisis line."""
     name = intent_name(handler_input)
     if name in ROUTE_INTENTS:
-        route = decide(ROUTE_INTENTS[name], filled_slots(handler_input))
-        if (
-            route is not None
-            and classify_all(slot_values(handler_input), locale(handler_input)) is Route.CRISIS
-        ):
+        filled = filled_slots(handler_input)
+        route = decide(ROUTE_INTENTS[name], filled)
+        said = classify_all(slot_values(handler_input), locale(handler_input))
+        if route is None:
+            # Unlisted words may still say harm: the verb slots stand before a literal "me" in most samples,
+            # so "he'll {harm} me" with "lose it and hurt" was "lose it and hurt me" (and a verb is harm
+            # wherever it stands).
+            named = all(filled[slot].resolved_id for slot in ("who", "person") if slot in filled)
+            verbs = [
+                f"{filled[slot].value} me"
+                for slot in ("act", "harm")
+                if named and slot in filled and filled[slot].resolved_id is None  # a listed verb was judged
+            ]
+            said = classify_all([*slot_values(handler_input), *verbs], locale(handler_input))
+            return said if said in (Route.PARTNER, Route.CRISIS) else None
+        if said is Route.CRISIS:
             return Route.CRISIS
         return route
     if name is None:
