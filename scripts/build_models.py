@@ -290,7 +290,7 @@ def _samples(
     for template in template_lines(block):
         for sample in expand(template, phrases, where):
             _check_sample(sample, slots, where)
-            previous = owner.setdefault(sample, intent)
+            previous = owner.setdefault(sample.lower(), intent)  # Alexa compares samples without case
             if previous != intent:
                 raise SourceError(f"{where}: {sample!r} is already a sample of {previous}")
             if sample not in samples:

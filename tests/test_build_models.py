@@ -95,6 +95,12 @@ def test_build_writes_amazons_schema_with_slots_elicitation_and_types(tmp_path: 
     assert model["dialog"]["intents"][0]["name"] == "PickIntent"
 
 
+def test_a_sample_under_two_intents_is_refused_whatever_its_case(tmp_path: Path) -> None:
+    layout = _source(tmp_path, {"AIntent": "samples = 'I give up'", "BIntent": "samples = 'i give up'"})
+    with pytest.raises(SourceError, match="already a sample of AIntent"):
+        build_models.write(layout)
+
+
 def test_a_sample_under_two_intents_is_refused(tmp_path: Path) -> None:
     layout = _source(tmp_path, {"AIntent": "samples = 'go on'", "BIntent": "samples = '(go|come) on'"})
     with pytest.raises(SourceError, match="already a sample of AIntent"):
