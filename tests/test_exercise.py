@@ -359,7 +359,7 @@ def test_next_keeps_the_default_or_remembered_floor() -> None:
 
 
 def test_leaving_the_floor_time_to_the_skill_keeps_the_floor_on_offer() -> None:
-    """ "You choose" or "whatever you recommend" at the floor-time question: the floor it offered."""
+    """ "You choose" or "whatever you think" at the floor-time question: the floor it offered."""
     chosen = handle(named(Phase.FLOOR_TIME), Event.COIN_FLIP)
     assert chosen.happened is Happened.FLOOR_TIME_SET
     assert chosen.exercise.floor_seconds == 120
