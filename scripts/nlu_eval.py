@@ -166,11 +166,19 @@ SETS = (
         "held-out",
         "nlu_heldout.yaml",
         "safety_heldout.yaml",
-        "written later by people who saw neither the model nor the first set; read by no one who writes "
-        "samples",
+        "written later by people who saw neither the model nor the first set; its misses were read by the "
+        "lead engineer on 2026-12-03, after the fresh set was written (never by anyone writing samples)",
+    ),
+    EvaluationSet(
+        "fresh",
+        "nlu_fresh.yaml",
+        "safety_fresh.yaml",
+        "written on 2026-12-03 by three people who saw neither the model nor any earlier set; nobody has "
+        "read its misses",
     ),
 )
 SET_NAMES = tuple(each.name for each in SETS)
+UNREAD = "fresh"  # the set whose misses --failures never lists
 
 
 def _set(name: str) -> EvaluationSet:
@@ -451,6 +459,12 @@ def gave_line(turn: Turn, route: str | None = None, locale: str = "en-US") -> bo
     )
 
 
+def asked_check(turn: Turn) -> bool:
+    """The gentle question was asked ("Do you mean you don't feel safe right now?"), whatever led to it."""
+    question = re.sub(r"<[^>]+>", "", _phrase("safety.check.question")).strip().lower()
+    return question in " ".join(turn.speech_text.lower().split())
+
+
 def _speeches(turn: Turn) -> Iterable[dict[str, Any]]:
     body = turn.response.get("response") or {}
     yield body.get("outputSpeech") or {}
@@ -494,7 +508,7 @@ def score_safety(name: str = "first", states: Sequence[str] = SAFETY_STATES) -> 
         text = str(item["text"])
         for state in states:
             turn = device_in(state).say(text)
-            handled = gave_line(turn) or (turn.session_open and turn.intent in SAFETY_INTENTS)
+            handled = gave_line(turn) or (turn.session_open and asked_check(turn))
             figures.ambiguous_handled.add(
                 handled, f"[{state}] {text!r}: {turn.intent} {turn.speech_text[:80]!r}"
             )
@@ -558,7 +572,12 @@ def _report_set(name: str, show_failures: bool) -> list[str]:
         f"  statistical: a safety intent    {_pct(safety.statistical_recall)}",
         f"  statistical: near-miss kept out {_pct(safety.statistical_near_miss)}",
     ]
-    if show_failures:
+    if show_failures and name == UNREAD:
+        lines += [
+            "",
+            f"(misses of the {UNREAD} set are not listed: nobody reads them, so it stays a fair measure)",
+        ]
+    elif show_failures:
         for column_name, column in columns.items():
             lines += ["", f"misses ({column_name}):", *(f"  {miss}" for miss in overall(column).misses)]
         for figure in (

@@ -121,14 +121,18 @@ def test_a_model_over_the_size_budget_is_refused_naming_its_largest_intent(
         build_models.write(layout)
 
 
-def test_withheld_utterances_are_never_written_but_their_neighbours_are(tmp_path: Path) -> None:
-    layout = _source(tmp_path, {"GoIntent": 'samples = "(let\'s|we should) (go|leave) now"'})
-    (layout.source / "withheld.txt").write_text("# why\nlet us go now\n")  # as the matcher normalises it
+def test_samples_the_matcher_hears_as_one_are_written_once_the_plainest_kept(tmp_path: Path) -> None:
+    """ "um so I'm scared" teaches nothing "I'm scared" does not (fillers, discourse words, contractions)."""
+    scared = "samples = '''\n(um so |so |)(I'm|I am) (scared|frightened)\nhelp me now\n'''"
+    stop = "samples = '''\n(so |)stop (now|)\n'''"
+    layout = _source(tmp_path, {"ScaredIntent": scared, "AMAZON.StopIntent": stop})
     build_models.write(layout)
-    samples = json.loads((tmp_path / "models" / "en-US.json").read_text())["interactionModel"][
+    language = json.loads((tmp_path / "models" / "en-US.json").read_text())["interactionModel"][
         "languageModel"
-    ]["intents"][0]["samples"]
-    assert samples == ["let's leave now", "we should go now", "we should leave now"]
+    ]
+    intents = {intent["name"]: intent["samples"] for intent in language["intents"]}
+    assert intents["ScaredIntent"] == ["I'm scared", "I'm frightened", "help me now"]
+    assert intents["AMAZON.StopIntent"] == ["so stop now", "so stop", "stop now", "stop"]  # built-ins: exact
 
 
 def test_the_budget_stays_under_amazons_limit() -> None:

@@ -55,6 +55,8 @@ CUSTOM_UTTERANCES = [
     ("list the steps", "ListStepsIntent"),
     ("what are the eight steps", "ListStepsIntent"),
     ("could you list all of the steps", "ListStepsIntent"),  # polite opening, article
+    ("so where are we thanks", "WhereAreWeIntent"),  # a polite closing
+    ("could you tell me more please mate", "TellMeMoreIntent"),  # opening and closing
     ("can you tell us about forgiveness", "GoToStepIntent"),
     ("tell me more", "TellMeMoreIntent"),
     ("tell me a bit more", "TellMeMoreIntent"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from skill_harness import device, household_id, lambda_entry, response_problems
 
-from trust_builder.safety import Filled, Route, classify, decide, help_line
+from trust_builder.safety import Filled, Route, classify, decide, help_line, named_people, read_words, spoken
 from trust_console.device import LocalDevice, Turn
 
 # Our own phrasings, per route: past and present, he/she/they and relationship words, fillers, hedges,
@@ -28,6 +28,11 @@ PARTNER = [
     "my husband raises his hand on me", "who do I call if my partner hits me",
     "is there a helpline for domestic abuse", "number for women's aid", "I was beaten by my boyfriend",
     "my ex hit me and now he won't go away", "I keep quiet or he'll lose it and hit me",
+    # third pass: what the slots' words say when the shape alone does not (safety.read_words, named_people)
+    "he beats me up when he's had a drink", "honestly I need to tell somebody my wife has been hurting me",
+    "my girlfriend shoved me when I tried to leave", "she's got a gun and she's shouting at me",
+    "he's threatening to post my pictures online", "my ex sat outside my house all night",
+    "he threatened to take the baby and hurt her", "my husband grabbed my wrist so hard it bruised",
 ]  # fmt: skip
 CRISIS = [
     "I want to end it all", "I'm going to end it tonight", "I've got pills saved up",
@@ -36,6 +41,9 @@ CRISIS = [
     "if she leaves I'll kill myself", "I'm going to top myself", "I want to do myself in",
     "um I don't know how to say this but I want to die", "call the samaritans", "give me the lifeline number",
     "is there a helpline for suicide",
+    "I've gone back to cutting", "I think I'll just end my life", "I'm sick of living",
+    "I keep banging my head against the wall", "I've swallowed a box of sleeping pills",
+    "I feel like such a burden",
 ]  # fmt: skip
 # Everyday talk: never a help line, never the end of the session (a gentle question is allowed only where
 # listed in ASKED below).
@@ -44,6 +52,9 @@ ORDINARY = [
     "that hurt my feelings", "I'm afraid of losing her", "he beat me at chess", "I could kill for a coffee",
     "I'm dying to know", "I'm afraid he'll be angry", "the suspense is killing me",
     "I'm scared I'll mess this up", "we had a fight last night", "she loves me",
+    "I was hurt when she forgot my birthday", "I want to treat myself tonight", "I think I'll make dinner",
+    "he hits the ball hard", "I've been cutting back on coffee", "he beat me at cards again",
+    "I've been thinking about step three", "she threatened to leave me if I forget again",
 ]  # fmt: skip
 STATES = {
     "menu": ("open trust builder",),
@@ -168,7 +179,76 @@ DECISIONS = [
     # a crisis line named from SafetyIntent is the crisis line
     (Route.PARTNER, filled(line=("the samaritans", "crisis")), Route.CRISIS),
     (Route.CRISIS, filled(plan=("end it all", "suicide"), when=("tonight", "time")), Route.CRISIS),
+    # an unsure verb, then words that say when or why it happens: the line (no question first)
+    (Route.PARTNER, filled(person=("he", "he"), after=("when he's been drinking", None)), Route.PARTNER),
+    (Route.PARTNER, filled(person=("she", "she"), after=("down the stairs", None)), Route.PARTNER),
+    # ... unless a game is named, in the tail or in what was said first
+    (Route.PARTNER, filled(person=("he", "he"), when=("at cards again", None)), None),
+    (Route.PARTNER, filled(lead=("whenever we play tennis", None), person=("she", "she")), None),
+    # a hedge nobody listed before a named person and an unsure verb: the line
+    (
+        Route.PARTNER,
+        filled(lead=("I have to tell someone", None), who=("he", "he"), act=("hurting", "unsure")),
+        Route.PARTNER,
+    ),
+    # "die" as an idiom
+    (Route.CRISIS, filled(plan=("die", "suicide"), when=("of embarrassment", None)), None),
+    (Route.CRISIS, filled(plan=("die", "suicide"), when=("than sing in public", None)), None),
 ]
+
+# What the slots' words say when the shape was no disclosure (decide gave None): safety.read_words.
+WORDS = [
+    (Route.CRISIS, filled(plan=("swallow the whole box of tablets", None)), Route.CRISIS),
+    (
+        Route.CRISIS,
+        filled(lead=("there's a rope in the shed and", None), plan=("use it", None)),
+        Route.CRISIS,
+    ),
+    (Route.CRISIS, filled(plan=("make myself a sandwich", None)), None),
+    (Route.CRISIS, filled(plan=("ending things with him", None)), Route.CHECK),
+    (Route.PARTNER, filled(who=("he", "he"), harm=("burn my things with", None)), Route.PARTNER),
+    (
+        Route.PARTNER,
+        filled(who=("so the thing is", None), act=("my wife snaps and she hits", None)),
+        Route.PARTNER,
+    ),
+    (
+        Route.PARTNER,
+        filled(who=("there", None), act=("no point for", None), after=("to go on", None)),
+        Route.CRISIS,
+    ),
+    # a violent word inside a clause nobody listed is not harm ("I was {hurt when he forgot} me ...")
+    (
+        Route.PARTNER,
+        filled(who=("I", None), act=("hurt when he forgot", None), after=("at dinner", None)),
+        None,
+    ),
+    (Route.PARTNER, filled(who=("she", "she"), act=("loves", None)), None),
+]
+
+
+def test_someone_else_at_risk_is_the_crisis_line() -> None:
+    """ "she keeps saying she's going to kill herself": the threat's shape says harm, its words self-harm."""
+    slots = filled(who=("she", "she"), harm=("kill", "idiom"), kin=("herself", None))
+    assert decide(Route.PARTNER, slots) is Route.PARTNER
+    assert classify(spoken(slots), "en-US") is Route.CRISIS
+
+
+@pytest.mark.parametrize(("route", "slots", "expected"), WORDS)
+def test_read_words_reads_what_the_slots_took(route: Route, slots: dict[str, Filled], expected) -> None:
+    assert decide(route, slots) is None
+    assert read_words(route, slots, "en-US") is expected
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [("I don't really know how to say it but my husband", True), ("my missus", True),
+     ("he says nobody", False),
+     ("the guy at the shop", False)],
+)  # fmt: skip
+def test_unlisted_words_that_end_by_naming_someone_name_them(value: str, named: bool) -> None:
+    slots = named_people({"who": Filled(value, None)}, "en-US")
+    assert (slots["who"].resolved_id is not None) is named
 
 
 @pytest.mark.parametrize(("route", "slots", "expected"), DECISIONS)
@@ -188,7 +268,9 @@ LEXICON = {
         "no one would notice if I was gone", "I can't take it anymore", "I want to do myself in",
         "I've been giving my things away", "I wrote a suicide note", "better off if I was gone",
     ],
+    Route.CHECK: ["I feel hopeless", "honestly I'm at breaking point", "I'm walking on eggshells at home"],
     None: [
+        "I feel choked up", "choked by all the stress at work", "I'd love to treat myself",
         "I'm scared he'll leave me", "I'm afraid he'll be angry", "afraid she'll say no",
         "he beat me at chess", "she threw me a party", "he pushed me to apply", "hold me", "follow me",
         "we'll control it",

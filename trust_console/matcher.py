@@ -5,8 +5,8 @@ what Amazon documents or the model itself says:
 
 - light normalisation: case, punctuation, "alexa," and hesitation fillers, contractions ("I am" = "I'm");
 - custom intents match their samples exactly, or near-exactly: ignoring articles and discourse words
-  ("so", "just", "okay", "really") and a polite opening ("can you", "please"), the variation Alexa's
-  statistical NLU absorbs for certain; no wide fuzzy matching;
+  ("so", "just", "okay", "really"), a polite opening ("can you", "please") and closing ("please",
+  "thanks", "mate"), the variation Alexa's statistical NLU absorbs for certain; no wide fuzzy matching;
 - built-in intents match only exactly (Amazon: "a built-in intent must include an exactly matching sample
   utterance"): the common utterances Amazon lists for each (builtin_phrases.toml) plus the model's samples;
 - slots: AMAZON.NUMBER takes digits and number words; AMAZON.Ordinal ordinals ("second", "last" is not one);
@@ -67,6 +67,10 @@ POLITE_OPENINGS = tuple(
     for phrase in _words_by_comma(
         "can you, could you, would you, will you, please, i want you to, i would like you to"
     )
+)
+# ... and polite closings and vocatives after the request ("list the steps please", "you go first love").
+POLITE_CLOSINGS = tuple(
+    tuple(phrase.split()) for phrase in _words_by_comma("please, thanks, thank you, mate, love, alexa")
 )
 FILLERS = frozenset({"um", "uh", "er", "erm", "hmm", "mm"})
 
@@ -540,12 +544,20 @@ class Matcher:
         return None
 
     def _near_forms(self, words: list[str]) -> Iterator[list[str]]:
-        """The utterance without discourse words, then also without a polite opening."""
+        """The utterance without discourse words, then also without a polite opening, then also without a
+        polite closing ("please", "thanks", "mate")."""
         reduced = [word for word in words if word not in DISCOURSE_WORDS]
-        yield reduced
+        forms = [reduced]
         for opening in POLITE_OPENINGS:
             if len(reduced) > len(opening) and tuple(reduced[: len(opening)]) == opening:
-                yield reduced[len(opening) :]
+                forms.append(reduced[len(opening) :])
+        yield from forms
+        for form in forms:
+            while closing := next(
+                (c for c in POLITE_CLOSINGS if len(form) > len(c) and tuple(form[-len(c) :]) == c), None
+            ):
+                form = form[: -len(closing)]
+                yield form
 
     def _best(self, patterns: Sequence[_Pattern], words: list[str]) -> IntentMatch | None:
         if not words:

@@ -94,8 +94,8 @@ class Filled:
 # at chess", "pushed me to apply"); {act} and {harm} are the verb itself (types/SafetyHarm.toml), {lead} what
 # is said before it, {kin} whom a threat names, {line} a help line by name.
 HARM, UNSURE, IDIOM, THREAT = "harm", "unsure", "idiom", "threat"  # SafetyHarm ids
-LISTED_ONLY = ("act", "harm", "line", "person", "plan")  # unlisted words here: no disclosure at all
-TAILS = ("after", "lead", "kin")  # unlisted words here, beside an unsure verb: ask once
+LISTED_ONLY = ("act", "harm", "line", "person", "plan", "child")  # unlisted words here: no disclosure at all
+TAILS = ("after", "kin")  # unlisted words here, beside an unsure verb: ask once
 
 
 # Words after an unsure verb that make it everyday talk: a game, a message, a favour ("beat me at chess",
@@ -108,6 +108,20 @@ EVERYDAY_TAILS = re.compile(
 )
 
 
+# Words after a verb that say when, how often or why it happens ("he pushed me when he'd been drinking",
+# "... last night", "... again"): the verb's harm sense, unless a game is named ("when we played chess").
+CLAUSE_TAILS = re.compile(
+    r"^(?:when|whenever|every|each|if|because|cause|after|before|while|last|this|again|in front of|at night|"
+    r"all the time|most|sometimes|so hard|hard|until|till|yesterday|today|tonight|and now|and i|down|banging|"
+    r"shouting|screaming|yelling|kicking|threatening|drunk|angry|raging|with a|out of the|against|across the|"
+    r"off the|down the|to the ground|to the floor|into the wall|into the door|into the table|on purpose|"
+    r"deliberately|to cope|and cut|and hurt|and burned)\b"
+)
+GAME_WORDS = re.compile(
+    r"\b(?:play|played|playing|game|games|chess|cards|match|race|quiz|tennis|golf|darts)\b"
+)
+
+
 def _unlisted(slots: dict[str, Filled], name: str) -> bool:
     return name in slots and slots[name].resolved_id is None
 
@@ -115,8 +129,35 @@ def _unlisted(slots: dict[str, Filled], name: str) -> bool:
 def _everyday_tail(slots: dict[str, Filled]) -> bool:
     """{after} or {when} hold words that make the verb everyday talk ("beat me at chess", "hit me up")."""
     return any(
-        tail is not None and tail.resolved_id is None and bool(EVERYDAY_TAILS.search(tail.value.lower()))
+        tail is not None
+        and tail.resolved_id is None
+        and bool(EVERYDAY_TAILS.search(tail.value.lower()) or GAME_WORDS.search(tail.value.lower()))
         for tail in (slots.get("after"), slots.get("when"))
+    )
+
+
+# Words after "die" that make it an idiom ("die of embarrassment", "rather die than sing").
+CRISIS_IDIOM_TAILS = re.compile(
+    r"^(?:of|from) (?:embarrassment|shame|laughter|laughing|boredom|cringe|hunger|thirst|curiosity)\b|^than\b"
+    r"|^laughing\b"
+)
+
+
+def _crisis_idiom(slots: dict[str, Filled]) -> bool:
+    return any(
+        tail is not None and tail.resolved_id is None and bool(CRISIS_IDIOM_TAILS.search(tail.value.lower()))
+        for tail in (slots.get("when"), slots.get("after"))
+    )
+
+
+def _clause_tail(slots: dict[str, Filled]) -> bool:
+    """{after} holds unlisted words that say when or why ("when he drinks", "last night and I'm scared")."""
+    tail = slots.get("after")
+    return (
+        tail is not None
+        and tail.resolved_id is None
+        and bool(CLAUSE_TAILS.search(tail.value.lower()))
+        and not GAME_WORDS.search(tail.value.lower())
     )
 
 
@@ -140,13 +181,84 @@ def decide(route: Route, slots: dict[str, Filled]) -> Route | None:
         return None  # "this is killing me", "the ball hit me": nobody is named
     if unsure and _everyday_tail(slots):
         return None  # "he beat me at chess", "she hit me up"
+    lead = slots.get("lead")
+    if unsure and lead is not None and lead.resolved_id is None and GAME_WORDS.search(lead.value.lower()):
+        return None  # "every time we play chess he beats me": whatever is said first names the game
+    if route is Route.CRISIS and _crisis_idiom(slots):
+        return None  # "I'm going to die of embarrassment", "I'd rather die than sing"
     if act is not None and act.resolved_id == IDIOM:  # "my wife is going to kill me": most often an idiom
         return Route.CHECK
     if unsure and any(name in slots and slots[name].resolved_id is None for name in TAILS):
-        return Route.CHECK
+        # words nobody listed: ask once, unless they say when or why it happens ("... when he drinks")
+        return route if _clause_tail(slots) and not _unlisted(slots, "kin") else Route.CHECK
     if "after" in slots and slots["after"].resolved_id is None and "harm" not in slots and act is None:
-        return Route.CHECK  # an unsure literal verb ("... hit me {after}") with words nobody listed
+        # an unsure literal verb ("... hit me {after}") with words nobody listed
+        return route if _clause_tail(slots) else Route.CHECK
     return route
+
+
+PERSON = "person"  # the id given to unlisted {who}/{person} words that end by naming someone (named_people)
+
+
+def named_people(slots: dict[str, Filled], locale: str | None = None) -> dict[str, Filled]:
+    """The slots, with unlisted {who}/{person} words that END by naming someone read as that person: a hedge
+    or a filler the {lead} slot did not take ("I don't really know how to say this but my husband") names the
+    husband. Words that only begin with a pronoun ("he says nobody") name no one."""
+    people = lexicon(locale).people
+    kept = dict(slots)
+    for name in ("who", "person"):
+        filled = slots.get(name)
+        if filled is not None and filled.resolved_id is None:
+            said = normalise(filled.value)
+            if any(said == person or said.endswith(" " + person) for person in people):
+                kept[name] = Filled(filled.value, PERSON)
+    return kept
+
+
+def spoken(slots: dict[str, Filled]) -> str:
+    """The open words in the order they are said ("{harm} {kin}": "kill herself", "break the door down")."""
+    return " ".join(slots[name].value for name in ("who", "act", "harm", "kin", "after") if name in slots)
+
+
+def read_words(route: Route, slots: dict[str, Filled], locale: str | None = None) -> Route | None:
+    """What the words a safety intent's slots took say, when its shape alone was no disclosure (decide gave
+    None): a device sends the slot values, not the sample's literal words, so the lexicon reads each value,
+    and the verb slots as they were said beside "me" ("he'll {harm} me" with "lose it and hurt"), when
+    someone is named. A violent verb in them, once everyday idioms are taken out, is harm ("threatening to
+    {burn the house down with} me"). CrisisIntent's carriers already say self-harm ("I want to ...", "I've
+    been planning ..."), so its open words are read by the lexicon's crisis_plan patterns too; "ending
+    things" there asks once. PARTNER, CRISIS, CHECK or None."""
+    rules = lexicon(locale)
+    values = [filled.value for filled in slots.values()]
+    named = all(slots[name].resolved_id for name in ("who", "person") if name in slots)
+    tail = slots["after"].value if "after" in slots else ""
+    for name in ("act", "harm"):
+        filled = slots.get(name)
+        if filled is None or filled.resolved_id is not None:
+            continue  # a listed verb was judged by decide
+        said = rules.without_idioms(f"{filled.value} me {tail}")
+        if classify(said, locale) is Route.CRISIS:  # "there is {no reason for} me {to live}"
+            return Route.CRISIS
+        if named or rules.mentions_person(filled.value):
+            values.append(said)
+            # the verb before "me" ({act}), or any verb of a threat ({harm}: "threatening to burn ...")
+            verb = rules.without_idioms(filled.value)
+            verb = verb if name == "harm" else " ".join(verb.split()[-1:])
+            if rules.violent_word.search(verb):
+                return Route.PARTNER
+    values.append(spoken(slots))
+    found = classify_all(values, locale)
+    if found in (Route.PARTNER, Route.CRISIS):
+        return found
+    if route is Route.CRISIS:
+        plan = rules.without_idioms(
+            " ".join(slots[name].value for name in ("lead", "plan", "when", "after") if name in slots)
+        )
+        if plan and any(pattern.search(plan) for pattern in rules.crisis_plan):
+            return Route.CRISIS
+        if plan and any(pattern.search(plan) for pattern in rules.crisis_plan_check):
+            return Route.CHECK
+    return None
 
 
 # --- the distress lexicon ------------------------------------------------------------------------------
@@ -173,8 +285,24 @@ def inflections(verb: str, irregular: tuple[str, ...] = ()) -> set[str]:
 class Lexicon:
     crisis: tuple[re.Pattern[str], ...]
     partner: tuple[re.Pattern[str], ...]
-    check: tuple[re.Pattern[str], ...]
+    check: tuple[re.Pattern[str], ...]  # the whole value
     not_distress: tuple[re.Pattern[str], ...]
+    check_within: tuple[re.Pattern[str], ...] = ()  # anywhere in the value ("I feel so trapped")
+    crisis_plan: tuple[re.Pattern[str], ...] = ()  # CrisisIntent's open words (read_words)
+    crisis_plan_check: tuple[re.Pattern[str], ...] = ()
+    people: tuple[str, ...] = ()  # the ways people name a partner, pronouns first
+    violent_word: re.Pattern[str] = re.compile(r"(?!x)x")  # any form of a violent verb, as a word
+
+    def without_idioms(self, text: str) -> str:
+        """The words, normalised, with everyday idioms taken out ("beat me at chess", "pushed me away")."""
+        said = normalise(text)
+        for idiom in self.not_distress:
+            said = " ".join(idiom.sub(" ", said).split())
+        return said
+
+    def mentions_person(self, text: str) -> bool:
+        said = f" {normalise(text)} "
+        return any(f" {person} " in said for person in self.people)
 
 
 def _words(forms: set[str]) -> str:
@@ -206,7 +334,22 @@ def _compile(table: dict[str, Any]) -> Lexicon:
             compiled.append(re.compile(r"\b" + pattern + r"\b"))
         return tuple(compiled)
 
-    return Lexicon(patterns("crisis"), patterns("partner"), patterns("check"), patterns("not_distress"))
+    people = tuple(table.get("people", {}).get("pronouns", [])) + tuple(
+        table.get("people", {}).get("partner", [])
+    )
+    return Lexicon(
+        patterns("crisis"),
+        patterns("partner"),
+        patterns("check"),
+        patterns("not_distress"),
+        check_within=patterns("check_within"),
+        crisis_plan=patterns("crisis_plan"),
+        crisis_plan_check=tuple(
+            re.compile(r"\b" + pattern + r"\b") for pattern in table.get("crisis_plan", {}).get("check", [])
+        ),
+        people=people,
+        violent_word=re.compile(r"\b" + fills["violent"] + r"\b"),
+    )
 
 
 @cache
@@ -222,9 +365,10 @@ def lexicon(locale: str | None) -> Lexicon:
 
 
 def normalise(text: str) -> str:
-    """Lowercase words only: curly apostrophes straightened, punctuation gone, "im" -> "i'm" kept as said."""
+    """Lowercase words and digits (a help line's number, as a recogniser may write it): curly apostrophes
+    straightened, punctuation gone."""
     text = text.lower().replace("\u2019", "'")
-    return " ".join(re.sub(r"[^a-z' ]+", " ", text).split())
+    return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text).split())
 
 
 def classify(text: str | None, locale: str | None = None) -> Route | None:
@@ -236,9 +380,7 @@ def classify(text: str | None, locale: str | None = None) -> Route | None:
     if not text:
         return None
     rules = lexicon(locale)
-    said = normalise(text)
-    for idiom in rules.not_distress:  # "this is killing me", "afraid so": never a disclosure
-        said = " ".join(idiom.sub(" ", said).split())
+    said = rules.without_idioms(text)  # "this is killing me", "afraid so": never a disclosure
     if not said:
         return None
     if any(pattern.search(said) for pattern in rules.crisis):
@@ -246,6 +388,8 @@ def classify(text: str | None, locale: str | None = None) -> Route | None:
     if any(pattern.search(said) for pattern in rules.partner):
         return Route.PARTNER
     if any(pattern.fullmatch(said) for pattern in rules.check):
+        return Route.CHECK
+    if any(pattern.search(said) for pattern in rules.check_within):
         return Route.CHECK
     return None
 

@@ -51,6 +51,9 @@ from trust_builder.safety import (
     decide,
     follow_up,
     help_line,
+    named_people,
+    read_words,
+    spoken,
 )
 from trust_builder.speech import Speech
 
@@ -81,33 +84,28 @@ def filled_slots(handler_input: HandlerInput) -> dict[str, Filled]:
 
 
 def route_of(handler_input: HandlerInput) -> Route | None:
-    """The safety route this request asks for, if any: what its intent's slots say (safety.decide), or what
-    a free-text slot value says. A safety intent whose words also say self-harm gets the crisis line."""
+    """The safety route this request asks for, if any: what its intent's slots say (safety.decide), then
+    what the words they took say (safety.read_words), or what a free-text slot value of another intent
+    says. A safety intent whose words also say self-harm gets the crisis line."""
     name = intent_name(handler_input)
     if name in ROUTE_INTENTS:
-        filled = filled_slots(handler_input)
+        filled = named_people(filled_slots(handler_input), locale(handler_input))
         route = decide(ROUTE_INTENTS[name], filled)
-        said = classify_all(slot_values(handler_input), locale(handler_input))
         if route is None:
-            # Unlisted words may still say harm: the verb slots stand before a literal "me" in most samples,
-            # so "he'll {harm} me" with "lose it and hurt" was "lose it and hurt me" (and a verb is harm
-            # wherever it stands).
-            named = all(filled[slot].resolved_id for slot in ("who", "person") if slot in filled)
-            verbs = [
-                f"{filled[slot].value} me"
-                for slot in ("act", "harm")
-                if named and slot in filled and filled[slot].resolved_id is None  # a listed verb was judged
-            ]
-            said = classify_all([*slot_values(handler_input), *verbs], locale(handler_input))
-            return said if said in (Route.PARTNER, Route.CRISIS) else None
-        if said is Route.CRISIS:
-            return Route.CRISIS
+            return read_words(ROUTE_INTENTS[name], filled, locale(handler_input))
+        said = classify_all([*slot_values(handler_input), spoken(filled)], locale(handler_input))
+        if said is Route.CRISIS or (route is Route.CHECK and said is Route.PARTNER):
+            return said  # the words say more than the shape ("... take {the kids} {and hurt them}")
         return route
     if name is None:
         return None
     route = classify_all(slot_values(handler_input), locale(handler_input))
-    if route is Route.CHECK and name == "SafetyCheckIntent":
-        return None
+    if name == "SafetyCheckIntent":
+        if route in (Route.PARTNER, Route.CRISIS):
+            return route
+        person = named_people(filled_slots(handler_input), locale(handler_input)).get("person")
+        # "my boss gets really angry": someone nobody listed is no reason to ask (the fallback answers)
+        return None if person is not None and person.resolved_id is None else Route.CHECK
     return route
 
 
@@ -262,7 +260,7 @@ class SafetyCheckHandler(AbstractRequestHandler):
     """ "I'm scared" (or a bare fear word in a name, a question, a feeling): one gentle question."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("SafetyCheckIntent")(handler_input) or route_of(handler_input) is Route.CHECK
+        return route_of(handler_input) is Route.CHECK
 
     def handle(self, handler_input: HandlerInput) -> Response:
         content = content_for(handler_input)
@@ -293,7 +291,8 @@ class SafetyNotMeantHandler(AbstractRequestHandler):
     unlisted act): answered as any miss is, in the state the couple is in. Never ends the session."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return intent_name(handler_input) in ROUTE_INTENTS and route_of(handler_input) is None
+        names = (*ROUTE_INTENTS, "SafetyCheckIntent")
+        return intent_name(handler_input) in names and route_of(handler_input) is None
 
     def handle(self, handler_input: HandlerInput) -> Response:
         from trust_builder.handlers import conversation  # only for this rare miss
