@@ -326,9 +326,9 @@ def _compile(table: dict[str, Any]) -> Lexicon:
         "partner": _words(set(table.get("people", {}).get("partner", []))),
     }
 
-    def patterns(key: str) -> tuple[re.Pattern[str], ...]:
+    def patterns(key: str, field: str = "patterns") -> tuple[re.Pattern[str], ...]:
         compiled = []
-        for pattern in table.get(key, {}).get("patterns", []):
+        for pattern in table.get(key, {}).get(field, []):
             for name, fill in fills.items():
                 pattern = pattern.replace("{" + name + "}", fill)
             compiled.append(re.compile(r"\b" + pattern + r"\b"))
@@ -344,9 +344,7 @@ def _compile(table: dict[str, Any]) -> Lexicon:
         patterns("not_distress"),
         check_within=patterns("check_within"),
         crisis_plan=patterns("crisis_plan"),
-        crisis_plan_check=tuple(
-            re.compile(r"\b" + pattern + r"\b") for pattern in table.get("crisis_plan", {}).get("check", [])
-        ),
+        crisis_plan_check=patterns("crisis_plan", "check"),
         people=people,
         violent_word=re.compile(r"\b" + fills["violent"] + r"\b"),
     )
