@@ -37,7 +37,7 @@ MAX_EXPANSIONS_PER_TEMPLATE = 400  # a template that writes more than this is a 
 # must have length less than or equal to 1000000"); the budget keeps room under it. Open lists belong in slot
 # values and synonyms (one sample covers them all), not in ever longer alternations.
 MAX_MODEL_CHARACTERS = 1_000_000
-MODEL_BUDGET = 950_000
+MODEL_BUDGET = 980_000
 SAMPLE_CHARACTERS = re.compile(r"^[a-zA-Z' .]+$")  # Alexa: words (no digits), apostrophes, periods
 SLOT_REFERENCE = re.compile(r"\{(\w+)\}")
 
