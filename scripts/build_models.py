@@ -3,7 +3,8 @@
 The source is written for people (see interaction_models/source/README.md): one TOML file per intent and per
 slot type, sample templates with alternatives and shared carrier phrases, and per-locale overlays. This
 script expands it into `interaction_models/<locale>.json` and the ASK CLI copy in
-`skill-package/interactionModels/custom/<locale>.json`, byte for byte the same.
+`skill-package/interactionModels/custom/<locale>.json`, byte for byte the same, and the step topics' words
+for the skill in `lambda/trust_builder/locale/step_topics.json`.
 
     python scripts/build_models.py          # write every locale's model (and remove models of no locale)
     python scripts/build_models.py --check  # exit 1 and name each stale, missing or orphaned file
@@ -31,6 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIR = ROOT / "interaction_models" / "source"
 MODELS_DIR = ROOT / "interaction_models"
 PACKAGE_DIR = ROOT / "skill-package" / "interactionModels" / "custom"
+# The step topics' words, for the skill itself: Alexa fills {topic} with "letting go and forgiving" but
+# resolves only an exact value or synonym, so the skill looks for the topic words inside what was heard.
+TOPICS_FILE = ROOT / "lambda" / "trust_builder" / "locale" / "step_topics.json"
+TOPIC_TYPE = "StepTopic"
 
 MAX_EXPANSIONS_PER_TEMPLATE = 400  # a template that writes more than this is a grammar, not a sample list
 # Amazon's model API refuses a model definition longer than 1,000,000 characters (alexa/ask-cli#9: "Member
@@ -372,18 +377,40 @@ class Layout:
 
     source: Path = SOURCE_DIR
     outputs: tuple[Path, ...] = (MODELS_DIR, PACKAGE_DIR)
+    topics: Path | None = None  # where the step topics' words go, if anywhere
 
 
-def expected_files(layout: Layout = Layout()) -> dict[Path, str]:
+REPOSITORY = Layout(topics=TOPICS_FILE)
+
+
+def step_topics(models: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Topic id -> every value and synonym any locale gives it, for the skill's own look inside {topic}."""
+    topics: dict[str, list[str]] = {}
+    for model in models.values():
+        for slot_type in model["interactionModel"]["languageModel"].get("types", []):
+            if slot_type["name"] != TOPIC_TYPE:
+                continue
+            for value in slot_type["values"]:
+                words = topics.setdefault(value["id"], [])
+                for phrase in [value["name"]["value"], *value["name"].get("synonyms", [])]:
+                    if phrase not in words:
+                        words.append(phrase)
+    return topics
+
+
+def expected_files(layout: Layout = REPOSITORY) -> dict[Path, str]:
     files: dict[Path, str] = {}
-    for locale in locales(layout.source):
-        text = render(build(locale, layout.source))
+    models = {locale: build(locale, layout.source) for locale in locales(layout.source)}
+    for locale, model in models.items():
+        text = render(model)
         for directory in layout.outputs:
             files[directory / f"{locale}.json"] = text
+    if layout.topics is not None:
+        files[layout.topics] = json.dumps(step_topics(models), ensure_ascii=False, indent=1) + "\n"
     return files
 
 
-def stale(layout: Layout = Layout()) -> list[str]:
+def stale(layout: Layout = REPOSITORY) -> list[str]:
     """What `write` would change: stale, missing and orphaned generated files."""
     expected = expected_files(layout)
     problems = []
@@ -399,7 +426,7 @@ def stale(layout: Layout = Layout()) -> list[str]:
     return problems
 
 
-def write(layout: Layout = Layout()) -> list[str]:
+def write(layout: Layout = REPOSITORY) -> list[str]:
     expected = expected_files(layout)  # everything is built before anything is written
     changed = stale(layout)
     for directory in layout.outputs:
@@ -422,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", type=Path, default=SOURCE_DIR, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, action="append", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    layout = Layout(args.source, tuple(args.out)) if args.out else Layout(args.source)
+    layout = Layout(args.source, tuple(args.out)) if args.out else Layout(args.source, topics=TOPICS_FILE)
     try:
         problems = stale(layout) if args.check else write(layout)
     except SourceError as error:

@@ -189,3 +189,16 @@ def test_the_repositorys_generated_models_are_current() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_skill_gets_every_locales_step_topic_words_from_the_same_source() -> None:
+    """step_topics.json is the StepTopic type of every locale merged, and `make test` keeps it current."""
+    models = {locale: build_models.build(locale) for locale in build_models.locales()}
+    topics = build_models.step_topics(models)
+    assert set(topics) == {"acknowledge", "root_causes", "communication", "consistency", "boundaries",
+                           "professional_help", "patience", "forgiveness"}  # fmt: skip
+    assert "forgiveness" in topics["forgiveness"]  # the value's own name
+    assert "letting go" in topics["forgiveness"]  # a base synonym
+    assert "marriage guidance" in topics["professional_help"]  # an en-GB overlay's synonym
+    written = json.loads(build_models.TOPICS_FILE.read_text(encoding="utf-8"))
+    assert written == topics

@@ -258,6 +258,28 @@ def test_literal_words_beat_a_slot(matcher: Matcher) -> None:
     assert matcher.match_intent("time out").name == "TimeOutIntent"
 
 
+def test_a_slot_that_resolves_beats_one_that_only_has_room_for_the_words() -> None:
+    """Alexa weighs a known slot value: "do the calm step" is the {topic} reading, not the one whose
+    {place} (no value names "calm") has one more literal word around it."""
+    model = tiny_model()
+    model["intents"].append(
+        {
+            "name": "PlaceIntent",
+            "slots": [{"name": "place", "type": "Place"}],
+            "samples": ["do the {place} step"],
+        }
+    )
+    model["intents"][0]["samples"].append("do {topic} step")
+    model["types"].append({"name": "Place", "values": [{"id": "last", "name": {"value": "last"}}]})
+    tiny = Matcher(model)
+    assert tiny.match_intent("do the calm step").name == "TopicIntent"
+    assert tiny.match_intent("do the last step").name == "PlaceIntent"
+    assert tiny.match_intent("do the tricky step").name == "PlaceIntent"  # neither resolves: literals decide
+    # free text (AMAZON.SearchQuery) takes words as they come too: a known value still wins
+    model["intents"][-1]["slots"] = [{"name": "place", "type": "AMAZON.SearchQuery"}]
+    assert Matcher(model).match_intent("do the calm step").name == "TopicIntent"
+
+
 # --- names ---------------------------------------------------------------------------------------------
 
 

@@ -56,3 +56,26 @@ def test_positions_name_the_first_and_last_steps() -> None:
 )
 def test_relative_positions_are_told_apart_from_places_in_the_list(position, relative):
     assert navigation.is_relative(position) is relative
+
+
+TOPICS = {
+    "forgiveness": ("forgiveness", "letting go", "forgiving each other"),
+    "patience": ("patience", "giving it time", "not rushing"),
+    "communication": ("communication", "honesty", "there's no secrets"),
+}
+
+
+@pytest.mark.parametrize(
+    ("heard", "expected"),
+    [
+        ("letting go and forgiving each other", "forgiveness"),  # two phrases, one topic
+        ("Giving it time, because we need that", "patience"),  # case and punctuation
+        ("theres no secrets", "communication"),  # apostrophes as a recogniser may drop them
+        ("honesty and patience", None),  # two topics: ask which
+        ("the royal family", None),  # none
+        ("forgivenesses", None),  # whole words only
+        ("", None),
+    ],
+)
+def test_topic_named_in_finds_the_one_topic_whose_words_appear(heard, expected):
+    assert navigation.topic_named_in(heard, TOPICS) == expected

@@ -34,10 +34,10 @@ class Floors:
 
 
 FLOORS = {
-    "first": Floors(0.68, 0.67, 0.76, 0.93, 0.93, 0.98, 0.98),
-    "held-out": Floors(0.72, 0.72, 0.83, 0.94, 0.95, 0.98, 1.0),
-    "fresh": Floors(0.61, 0.60, 0.78, 0.78, 0.61, 0.98, 0.95),
-    "fresh-2": Floors(0.57, 0.56, 0.74, 0.69, 0.61, 0.97, 0.96),
+    "first": Floors(0.68, 0.68, 0.75, 0.94, 0.94, 0.98, 0.99),
+    "held-out": Floors(0.73, 0.74, 0.85, 0.94, 0.95, 0.98, 1.0),
+    "fresh": Floors(0.63, 0.63, 0.78, 0.78, 0.61, 0.98, 0.97),
+    "fresh-2": Floors(0.57, 0.57, 0.75, 0.69, 0.62, 0.98, 0.96),
 }
 
 
@@ -101,3 +101,21 @@ def test_safety_recall_and_near_misses_hold_their_floors(name: str) -> None:
     assert figures.end_to_end_recall.rate >= floors.safety_end_to_end
     assert figures.statistical_recall.rate >= floors.safety_statistical
     assert figures.near_miss_kept.rate >= floors.near_miss_kept
+
+
+def test_end_to_end_a_step_request_counts_by_the_step_read() -> None:
+    """A request for a step is right end to end when the skill read that step, however the slots came:
+    "the bit about letting go and forgiving" reaches step eight through the skill's own look inside
+    {topic}; a reply that asks which step reads none."""
+    read = nlu_eval.device_in("menu").say("step five")
+    assert nlu_eval.step_read(read) == 5
+    asked = nlu_eval.device_in("menu").say("step twelve")
+    assert nlu_eval.step_read(asked) is None
+    wanted = nlu_eval.Item(
+        "the step on forgiving and letting go", "menu", "GoToStepIntent", {"topic": "forgiveness"}
+    )
+    other = nlu_eval.Item(
+        "the step on forgiving and letting go", "menu", "GoToStepIntent", {"topic": "patience"}
+    )
+    assert nlu_eval.overall(nlu_eval.score_end_to_end([wanted])).rate == 1.0
+    assert nlu_eval.overall(nlu_eval.score_end_to_end([other])).rate == 0.0

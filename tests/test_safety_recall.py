@@ -191,6 +191,30 @@ DECISIONS = [
         filled(lead=("I have to tell someone", None), who=("he", "he"), act=("hurting", "unsure")),
         Route.PARTNER,
     ),
+    # ... any game, however it is said ("at scrabble again"); a favour ("grabbed me a coffee")
+    (Route.PARTNER, filled(person=("she", "she"), when=("at scrabble again", None)), None),
+    (Route.PARTNER, filled(person=("he", "he"), when=("at home again", None)), Route.PARTNER),
+    (Route.PARTNER, filled(person=("my boyfriend", "boyfriend"), when=("a coffee on the way", None)), None),
+    # a threat's idiom said with jokes is no threat; with a weapon it is
+    (
+        Route.PARTNER,
+        filled(who=("he", "he"), harm=("kill", "idiom"), after=("with these dad jokes", None)),
+        None,
+    ),
+    (
+        Route.PARTNER,
+        filled(who=("he", "he"), harm=("kill", "idiom"), after=("with a knife", None)),
+        Route.PARTNER,
+    ),
+    # hurt at a game with nobody named: ask once
+    (Route.PARTNER, filled(when=("in the face with a netball", None)), Route.CHECK),
+    (Route.PARTNER, filled(when=("in the face last night", None)), Route.PARTNER),
+    # "she'll murder me if I'm late": murder is an idiom like kill
+    (
+        Route.PARTNER,
+        filled(who=("she", "she"), act=("murder", "idiom"), after=("if I'm late", None)),
+        Route.CHECK,
+    ),
     # "die" as an idiom
     (Route.CRISIS, filled(plan=("die", "suicide"), when=("of embarrassment", None)), None),
     (Route.CRISIS, filled(plan=("die", "suicide"), when=("than sing in public", None)), None),

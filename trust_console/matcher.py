@@ -43,6 +43,7 @@ MAX_NUMBER = 999
 MAX_FREE_SLOT_WORDS = 8
 MAX_UTTERANCE_WORDS = 40  # longer text (a pasted paragraph) is no utterance: fallback, without the search
 ORDINAL = "AMAZON.Ordinal"
+CLOSED_TYPES = frozenset({NUMBER, ORDINAL, FIRST_NAME})  # types that take only their own kind of word
 # Words Alexa's NLU reliably sees past in a custom intent: articles and discourse words. Never content words.
 DISCOURSE_WORDS = frozenset(
     {"the", "a", "an", "so", "just", "okay", "ok", "well", "like", "really", "actually", "oh"}
@@ -576,7 +577,21 @@ class Matcher:
     def _score(self, pattern: _Pattern, slots: dict[str, SlotMatch]) -> tuple[int, ...]:
         resolved = sum(1 for slot in slots.values() if slot.resolved)
         unresolved = sum(1 for slot in slots.values() if slot.resolved == ())
-        return (pattern.literal_count, resolved, -unresolved, -len(slots), int(pattern.from_model))
+        # A slot that took words as they came (a custom value none of its values name, ER_SUCCESS_NO_MATCH,
+        # or free text such as AMAZON.SearchQuery) is the weaker reading: "do the calm step" is the sample
+        # whose {topic} knows "calm", not the one whose {place} merely has room for it, however many literal
+        # words that one has. Between two readings that both take words as they came, literals decide.
+        open_slots = unresolved + sum(
+            1 for slot in slots.values() if slot.resolved is None and slot.slot_type not in CLOSED_TYPES
+        )
+        return (
+            open_slots == 0,
+            pattern.literal_count,
+            resolved,
+            -unresolved,
+            -len(slots),
+            int(pattern.from_model),
+        )
 
     def _intent_match(self, pattern: _Pattern, filled: dict[str, SlotMatch]) -> IntentMatch:
         declared = self._slot_types.get(pattern.intent, {})

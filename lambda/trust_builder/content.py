@@ -102,6 +102,15 @@ class Content:
 
 
 VARIANTS_FILE = LOCALE_DIR / "variants.toml"
+# Written by `make models` from the interaction model's StepTopic type, so the words live in one place.
+STEP_TOPICS_FILE = LOCALE_DIR / "step_topics.json"
+
+
+@cache
+def step_topics() -> dict[str, tuple[str, ...]]:
+    """Step topic id -> the words people use for it (every locale's values and synonyms)."""
+    raw = json.loads(STEP_TOPICS_FILE.read_text(encoding="utf-8"))
+    return {topic_id: tuple(phrases) for topic_id, phrases in raw.items()}
 
 
 @dataclass(frozen=True)

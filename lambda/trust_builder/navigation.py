@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -67,3 +69,28 @@ def requested_step(number: int | None, topic_id: str | None, step_ids: list[str]
     if 1 <= number <= STEP_COUNT:
         return Destination(number, Reason.OK)
     return Destination(None, Reason.OUT_OF_RANGE)
+
+
+def words_of(text: str) -> tuple[str, ...]:
+    """Lowercase words without apostrophes or punctuation: "There's" -> ("theres",)."""
+    return tuple(re.findall(r"[a-z0-9]+", text.lower().replace("'", "").replace("\u2019", "")))
+
+
+def topic_named_in(heard: str, topics: Mapping[str, Sequence[str]]) -> str | None:
+    """The one step topic whose words appear inside what filled {topic}, else None.
+
+    Alexa resolves a custom slot only when the words are exactly a value or synonym: "letting go and
+    forgiving" arrives unresolved though both halves name forgiveness. So the skill looks inside: every
+    value and synonym found as whole words names a topic; if they all name the same one, that is the step.
+    Two topics named ("honesty and patience") or none: None, and the skill asks which step.
+    """
+    words = words_of(heard)
+    found: set[str] = set()
+    for topic_id, phrases in topics.items():
+        for phrase in phrases:
+            wanted = words_of(phrase)
+            size = len(wanted)
+            if size and any(words[i : i + size] == wanted for i in range(len(words) - size + 1)):
+                found.add(topic_id)
+                break
+    return found.pop() if len(found) == 1 else None

@@ -99,11 +99,16 @@ TAILS = ("after", "kin")  # unlisted words here, beside an unsure verb: ask once
 
 
 # Words after an unsure verb that make it everyday talk: a game, a message, a favour ("beat me at chess",
-# "hit me up", "hit me with a question", "pushed me to apply").
+# "hit me up", "hit me with a question", "pushed me to apply", "grabbed me a coffee").
 EVERYDAY_TAILS = re.compile(
     r"^(?:at|in) (?:a |the |)(?:chess|cards|tennis|scrabble|golf|pool|darts|football|the game|a game|games|"
-    r"monopoly|poker|video games|the race|a race|running|work|quiz|the quiz)$|^up\b|^with (?:a|an|the|this) "
-    r"(?:question|idea|joke|surprise|news)|^to (?:it|the punch|do better|apply|try|go|be better|study|work)\b"
+    r"monopoly|poker|video games|the race|a race|running|work|quiz|the quiz)$|^up\b"
+    r"|^with (?:a|an|the|this|these|those|his|her|your|all (?:these|those|his|her|your)) "
+    r"(?:dad |bad |terrible |awful |)(?:question|questions|idea|ideas|joke|jokes|puns|surprise|surprises|"
+    r"news|singing|cooking|kindness|stories)\b"
+    r"|^to (?:it|the punch|do better|apply|try|go|be better|study|work)\b"
+    r"|^(?:a|an|some) (?:coffee|cup of tea|tea|drink|beer|glass of|sandwich|snack|pizza|takeaway|burger|"
+    r"present|gift|ticket|seat|chair|blanket|towel)\b"
     r"|^into (?:doing|trying|coming|it|this|that)\b"
 )
 
@@ -118,7 +123,9 @@ CLAUSE_TAILS = re.compile(
     r"deliberately|to cope|and cut|and hurt|and burned)\b"
 )
 GAME_WORDS = re.compile(
-    r"\b(?:play|played|playing|game|games|chess|cards|match|race|quiz|tennis|golf|darts)\b"
+    r"\b(?:play|played|playing|game|games|chess|cards|match|race|quiz|tennis|golf|darts|scrabble|monopoly|"
+    r"poker|pool|snooker|football|soccer|netball|cricket|basketball|squash|badminton|rugby|hockey|uno|trivia|"
+    r"crossword|sudoku|wordle|mario kart|arm wrestling|board game|card game|video game)\b"
 )
 
 
@@ -179,8 +186,13 @@ def decide(route: Route, slots: dict[str, Filled]) -> Route | None:
     unsure = "person" in slots or (act is not None and act.resolved_id in (UNSURE, IDIOM))
     if act is not None and act.resolved_id in (UNSURE, IDIOM) and _unlisted(slots, "who"):
         return None  # "this is killing me", "the ball hit me": nobody is named
-    if unsure and _everyday_tail(slots):
-        return None  # "he beat me at chess", "she hit me up"
+    harm = slots.get("harm")
+    if (unsure or (harm is not None and harm.resolved_id == IDIOM)) and _everyday_tail(slots):
+        return None  # "he beat me at chess", "she hit me up", "he's trying to kill me with these jokes"
+    when = slots.get("when")
+    nobody = not any(name in slots for name in ("who", "person"))
+    if nobody and when is not None and when.resolved_id is None and GAME_WORDS.search(when.value.lower()):
+        return Route.CHECK  # "I got hit in the face with a netball": no one named, a game: ask once
     lead = slots.get("lead")
     if unsure and lead is not None and lead.resolved_id is None and GAME_WORDS.search(lead.value.lower()):
         return None  # "every time we play chess he beats me": whatever is said first names the game

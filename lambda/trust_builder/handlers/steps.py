@@ -19,6 +19,7 @@ from trust_builder.alexa import (
     slot_number,
     slot_text,
 )
+from trust_builder.content import step_topics
 from trust_builder.navigation import STEP_COUNT, Reason
 from trust_builder.speech import Speech
 
@@ -36,12 +37,16 @@ class GoToStepHandler(AbstractRequestHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         content = content_for(handler_input)
         topic = slot_id(handler_input, "topic")
-        if topic is None and slot_text(handler_input, "topic"):
-            topic = "unknown"  # heard a topic word that matches no step
+        heard_topic = slot_text(handler_input, "topic")
+        if topic is None and heard_topic:  # unresolved: look for a topic's words inside, else no step
+            topic = navigation.topic_named_in(heard_topic, step_topics()) or "unknown"
         number = slot_number(handler_input, "number")
         if number is None:
             number = slot_number(handler_input, "ordinal")
         position = slot_id(handler_input, "position")
+        heard_position = slot_text(handler_input, "position")
+        if topic is None and position is None and heard_position:  # "the communication step"
+            topic = navigation.topic_named_in(heard_position, step_topics())
         if number is None and topic is None and navigation.is_relative(position):
             return _relative(handler_input, position)
         if number is None:
