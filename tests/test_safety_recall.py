@@ -55,6 +55,8 @@ ORDINARY = [
     "I was hurt when she forgot my birthday", "I want to treat myself tonight", "I think I'll make dinner",
     "he hits the ball hard", "I've been cutting back on coffee", "he beat me at cards again",
     "I've been thinking about step three", "she threatened to leave me if I forget again",
+    "my wife beat me at monopoly last night", "he grabbed me a sandwich",
+    "she's trying to kill me with her puns",
 ]  # fmt: skip
 STATES = {
     "menu": ("open trust builder",),
@@ -121,6 +123,14 @@ def test_afraid_so_gives_no_line_and_keeps_the_session(handler) -> None:
     that asks the gentle question once (erring toward help), never a line, never the end of the session."""
     echo = reached(handler, "menu")
     turn = heard(echo, "I'm afraid so")
+    assert line_given(turn) is None
+    assert turn.session_open
+
+
+def test_a_murder_idiom_asks_once_and_never_gives_the_line_unasked(handler) -> None:
+    """ "he'll murder me if ..." is an idiom as often as "he'll kill me": the gentle question, no line."""
+    turn = heard(reached(handler, "menu"), "he'll murder me if I forget the milk")
+    assert "Do you mean you don't feel safe right now?" in turn.speech_text
     assert line_given(turn) is None
     assert turn.session_open
 

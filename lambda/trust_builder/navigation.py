@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+
+from trust_builder.safety import normalise
 
 STEP_COUNT = 8
 
@@ -72,8 +73,8 @@ def requested_step(number: int | None, topic_id: str | None, step_ids: list[str]
 
 
 def words_of(text: str) -> tuple[str, ...]:
-    """Lowercase words without apostrophes or punctuation: "There's" -> ("theres",)."""
-    return tuple(re.findall(r"[a-z0-9]+", text.lower().replace("'", "").replace("\u2019", "")))
+    """The words as the safety check reads them, apostrophes dropped too: "There's" -> ("theres",)."""
+    return tuple(normalise(text).replace("'", "").split())
 
 
 def topic_named_in(heard: str, topics: Mapping[str, Sequence[str]]) -> str | None:
